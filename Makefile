@@ -1,0 +1,46 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PIP     := $(VENV)/bin/pip
+PYTHON  ?= python3
+DEBS    := socat iperf3 iproute2 procps
+STAMP   := $(VENV)/.installed
+
+.PHONY: all demo test test-fast bench peer-suite clean debs
+
+all: test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install -q --upgrade pip >/dev/null 2>&1 || true
+	$(PIP) install -q -e '.[test]'
+	touch $(STAMP)
+
+# As root, install the Debian packages the tests and benchmarks compare against.
+debs:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null \
+	      || echo "warning: could not install$$missing; tests that need them will skip"; \
+	  fi; \
+	else echo "not root: not installing Debian packages ($(DEBS)); tests that need them will skip"; fi
+
+test: $(STAMP) debs
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+demo: $(STAMP) debs
+	$(PY) bench/demo.py
+
+bench: $(STAMP) debs
+	@for b in bench/[a-z]*.py; do [ "$$b" = bench/demo.py ] && continue; echo "== $$b"; $(PY) $$b || exit 1; done
+
+# socat's own test suite against pysocat, inside a fresh network namespace (root only; long).
+peer-suite: $(STAMP) debs
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ../shared/tools/peer-suite
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,364 @@
+"""The command line: socat's global options and quirks, --explain, opening, the relay,
+signals and exit codes. The only place where a SocatError becomes a log line and an exit
+status; nothing below prints.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+from .errors import SocatError
+from .log import LEVELS, LOG
+
+FLAG_OPTIONS = {"-D", "-v", "-x", "-s", "-u", "-U", "-g", "-4", "-6", "-0"}
+LONG_FLAGS = {"--experimental", "--statistics", "--explain"}
+
+
+class UsageExit(Exception):
+    """Print the usage text to stderr and exit with `code` (socat's reaction to -V2, -d5)."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class SignalExit(Exception):
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+
+
+@dataclass
+class Settings:
+    debug_level: int = LEVELS.index("W")
+    bufsize: int = 8192
+    close_timeout: float = 0.5
+    inactivity_timeout: float | None = None
+    direction: str = "both"
+    verbose: bool = False
+    hexdump: bool = False
+    raw_left: str | None = None
+    raw_right: str | None = None
+    sloppy: bool = False
+    check_groups: bool = True
+    lock_fail: str | None = None
+    lock_wait: str | None = None
+    statistics: bool = False
+    explain: bool = False
+    experimental: bool = False
+    analyze_fds: bool = False
+    ip_preference: str = "4"
+    signal_mask: int | None = None
+    help_level: int = 0
+    version: bool = False
+    addresses: list[str] = field(default_factory=list)
+
+
+def program_name(argv0: str) -> str:
+    """Invoked through a link named socat, diagnostics say socat, so scripts keep matching."""
+    name = os.path.basename(argv0)
+    return "socat" if name == "socat" else "pysocat"
+
+
+def _numeric(flag: str, text: str) -> int:
+    from .options import strtoul
+
+    value, rest = strtoul(text, 0)
+    if rest == text:
+        raise SocatError(f'parseopts(): missing numerical value of option "{flag}"')
+    if rest:
+        raise SocatError(f'parseopts(): trailing garbage in numerical arg of option "{flag}"')
+    return value
+
+
+def _seconds(flag: str, text: str) -> float:
+    from .options import strtod
+
+    value, rest = strtod(text)
+    if rest == text:
+        raise SocatError(f'parseopts(): missing numerical value of option "{flag}"')
+    if rest:
+        raise SocatError(f'parseopts(): trailing garbage in numerical arg of option "{flag}"')
+    return value
+
+
+def parse_arguments(args: list[str]) -> Settings:
+    """socat's main() option loop: options until the first argument that is not one."""
+    settings = Settings()
+    i = 0
+    d_count = 0
+
+    def value_of(arg: str, flag: str) -> str:
+        nonlocal i
+        if len(arg) > len(flag):
+            return arg[len(flag):]
+        i += 1
+        return args[i] if i < len(args) else ""
+
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("-") or arg == "-":
+            break
+        if arg in LONG_FLAGS:
+            setattr(settings, arg[2:], True)
+        elif arg.startswith("--"):
+            raise SocatError(f'unknown option "{arg}"; use option "-h" for help')
+        elif arg[:2] in ("-h", "-?"):
+            if arg[1:] in ("h", "hh", "hhh", "?", "??", "???"):
+                settings.help_level = len(arg) - 1
+            else:
+                settings.help_level = 1
+        elif arg[:2] == "-V":
+            if len(arg) > 2:
+                raise UsageExit(1)
+            settings.version = True
+        elif arg[:2] == "-d":
+            rest = arg[2:]
+            if rest == "" or set(rest) == {"d"}:
+                # every d after the first one lowers the level by one: -d = W, -d -d = N
+                d_count += len(arg) - 1
+                settings.debug_level = max(0, LEVELS.index("W") - (d_count - 1))
+            elif rest in ("0", "1", "2", "3", "4"):
+                settings.debug_level = LEVELS.index("E") - int(rest)
+            else:
+                sys.stderr.write(_usage_text(1))  # socat 1.8 prints usage and carries on
+        elif arg[:2] == "-l":
+            kind = arg[2:3]
+            if kind == "f":
+                path = value_of(arg, "-lf")
+                LOG.stream = open(path, "a", buffering=1)
+            elif kind in ("y", "m"):
+                LOG.syslog_facility = arg[3:] or "daemon"
+                LOG.mixed = kind == "m"
+            elif kind == "s":
+                LOG.stream = sys.stderr
+            elif kind == "p":
+                LOG.program = arg[3:]
+            elif kind == "u":
+                LOG.microseconds = True
+            elif kind == "h":
+                import socket
+
+                LOG.hostname = socket.gethostname().split(".")[0]
+            else:
+                raise SocatError(f'unknown option "{arg}"; use option "-h" for help')
+        elif arg[:2] in ("-b", "-t", "-T", "-r", "-R", "-L", "-W", "-S"):
+            flag = arg[:2]
+            text = value_of(arg, flag)
+            if flag == "-b":
+                settings.bufsize = _numeric(flag, text)
+            elif flag == "-t":
+                settings.close_timeout = _seconds(flag, text)
+            elif flag == "-T":
+                timeout = _seconds(flag, text)
+                settings.inactivity_timeout = None if timeout < 0 else timeout
+            elif flag == "-r":
+                settings.raw_left = text
+            elif flag == "-R":
+                settings.raw_right = text
+            elif flag == "-S":
+                settings.signal_mask = _numeric(flag, text)
+            else:
+                if settings.lock_fail or settings.lock_wait:
+                    raise SocatError("only one -L and -W option allowed")
+                if flag == "-L":
+                    settings.lock_fail = text
+                else:
+                    settings.lock_wait = text
+        elif arg[:2] in FLAG_OPTIONS:
+            if len(arg) > 2:
+                raise SocatError(
+                    f'Do not merge single character options, i.e. use "{arg[:2]} -{arg[2]}" instead of "{arg}"',
+                    level="plain",
+                )
+            flag = arg[1]
+            if flag == "D":
+                settings.analyze_fds = True
+            elif flag == "v":
+                settings.verbose = True
+            elif flag == "x":
+                settings.hexdump = True
+            elif flag == "s":
+                settings.sloppy = True
+            elif flag in "uU":
+                wanted = "left-to-right" if flag == "u" else "right-to-left"
+                if settings.direction not in ("both", wanted):
+                    raise SocatError("-U and -u must not be combined")
+                settings.direction = wanted
+            elif flag == "g":
+                settings.check_groups = False
+            else:
+                settings.ip_preference = flag
+        else:
+            raise SocatError(f'unknown option "{arg}"; use option "-h" for help')
+        i += 1
+    settings.addresses = args[i:]
+    return settings
+
+
+def _usage_text(level: int) -> str:
+    from .help import usage
+
+    return usage(LOG.program, level)
+
+
+def _signal_handler(signum: int, _frame: object) -> None:
+    from .addresses.exec import forwarded_signals
+    from . import children
+
+    if signum in forwarded_signals:
+        children.forward_signal(signum)
+        return
+    raise SignalExit(signum)
+
+
+def _install_signal_handlers(statistics: list[object]) -> None:
+    from . import children
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, _signal_handler)
+    signal.signal(signal.SIGCHLD, children.on_sigchld)
+
+    def report(_signum: int, _frame: object) -> None:
+        for stats in statistics:
+            for line in stats.lines():  # type: ignore[attr-defined]
+                LOG.always("I", line)
+
+    signal.signal(signal.SIGUSR1, report)
+
+
+def _take_lock(settings: Settings) -> str | None:
+    path = settings.lock_fail or settings.lock_wait
+    if not path:
+        return None
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            if settings.lock_fail:
+                raise SocatError(f'could not obtain lock "{path}"') from None
+            time.sleep(1.0)
+            continue
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        return path
+
+
+def explain(settings: Settings) -> int:
+    from .grammar import parse_address
+    from .registry import resolve
+
+    tree = []
+    for text in settings.addresses:
+        spec = parse_address(text)
+        resolved = resolve(spec, settings.check_groups)
+        tree.append({"text": text, "spec": spec.to_json(), "resolved": resolved.to_json()})
+    json.dump({"addresses": tree, "unidirectional": settings.direction, "bufsize": settings.bufsize},
+              sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+    return 0
+
+
+def run(settings: Settings) -> int:
+    from . import children
+    from .grammar import parse_address
+    from .opening import open_resolved
+    from .registry import resolve
+    from .relay.engine import Relay, RelaySettings
+    from . import option_table as O
+
+    if len(settings.addresses) != 2:
+        raise SocatError(f'exactly 2 addresses required (there are {len(settings.addresses)}); use option "-h" for help')
+    resolved = [resolve(parse_address(text), settings.check_groups) for text in settings.addresses]
+    env_pid = str(os.getpid())
+    os.environ.setdefault("SOCAT_PPID", env_pid)
+    os.environ["SOCAT_PID"] = env_pid
+    lock = _take_lock(settings)
+    statistics: list[object] = []
+    _install_signal_handlers(statistics)
+    endpoints = []
+    try:
+        readable = [settings.direction != "right-to-left", settings.direction != "left-to-right"]
+        writable = [settings.direction != "left-to-right", settings.direction != "right-to-left"]
+        from .registry import ResolvedAddress
+
+        second = resolved[1]
+        if isinstance(second, ResolvedAddress) and second.options.flag(O.NOFORK):
+            from .addresses.exec import exec_in_place
+            from .addresses.common import OpenContext
+
+            first = open_resolved(resolved[0], True, True, LOG.program)
+            endpoints.append(first)
+            exec_in_place(second, OpenContext(environment={}), first)
+        for index in range(2):
+            endpoints.append(open_resolved(resolved[index], readable[index], writable[index], LOG.program))
+        relay_settings = RelaySettings(
+            bufsize=settings.bufsize, direction=settings.direction, close_timeout=settings.close_timeout,
+            inactivity_timeout=settings.inactivity_timeout, verbose=settings.verbose, hexdump=settings.hexdump,
+            raw_left=settings.raw_left, raw_right=settings.raw_right,
+        )
+        engine = Relay(endpoints[0], endpoints[1], relay_settings)
+        statistics.append(engine.stats)
+        try:
+            engine.run()
+        finally:
+            if settings.statistics:
+                for line in engine.stats.lines():
+                    LOG.always("I", line)
+    finally:
+        for endpoint in endpoints:
+            endpoint.close()
+        children.reap()
+        if lock:
+            try:
+                os.unlink(lock)
+            except OSError:
+                pass
+    return 1 if (LOG.errors and not settings.sloppy) or children.failed_children else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv if argv is None else argv
+    LOG.program = program_name(argv[0])
+    status = 1
+    try:
+        settings = parse_arguments(argv[1:])
+        LOG.min_level = settings.debug_level
+        LOG.sloppy = settings.sloppy
+        if settings.version:
+            from .help import version_text
+            from .registry import features
+
+            sys.stdout.write(version_text(features()))
+            return 0
+        if settings.help_level:
+            sys.stdout.write(_usage_text(settings.help_level))
+            return 0
+        if settings.statistics:
+            LOG.warn("statistics are experimental")
+        if settings.explain:
+            return explain(settings)
+        status = run(settings)
+    except UsageExit as exc:
+        sys.stderr.write(_usage_text(1))
+        return exc.code
+    except SocatError as err:
+        if err.level == "plain":
+            sys.stderr.write(err.text + "\n")
+        else:
+            LOG.log(err.level, err.text)
+        status = 1
+    except SignalExit as exc:
+        name = {signal.SIGINT: "N", signal.SIGTERM: "W"}.get(exc.signum, "W")
+        LOG.log(name, f"exiting on signal {exc.signum}")
+        status = 128 + exc.signum
+    except KeyboardInterrupt:
+        LOG.notice("exiting on signal 2")
+        status = 130
+    if status == 0:
+        LOG.notice("exiting with status 0")
+    else:
+        LOG.notice(f"exit({status})")
+    return status

@@ -1,0 +1,125 @@
+"""The one interface between opened addresses and the relay engine.
+
+An address family opens its address and returns an Endpoint: descriptors to read and
+write, whether each read is one packet, and how to shut the write side down and close.
+The engine sees nothing else, so a new address type never touches the engine.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import option_table as O
+from .log import LOG
+from .options import OptionValues
+from .relay.convert import CR, CRNL, RAW
+
+
+@dataclass
+class TransferPolicy:
+    """What the APPL and shut options of an address ask of the engine."""
+
+    read_lineterm: str = RAW  # how lines end in data read from this address
+    write_lineterm: str = RAW  # how lines must end in data written to it
+    ignoreeof: bool = False
+    readbytes: int | None = None
+    escape: int | None = None
+    shut: str = "default"  # default, none, down, close
+    end_close: bool = False
+    cool_write: bool = False
+
+
+def policy_from_options(opts: OptionValues) -> TransferPolicy:
+    lineterm = RAW
+    for opt, _value in opts.occurrences:
+        if opt is O.CRNL:
+            lineterm = CRNL
+        elif opt is O.CR:
+            lineterm = CR
+    shut = "default"
+    for opt, _value in opts.occurrences:
+        if opt in (O.SHUT_NONE, O.SHUT_DOWN, O.SHUT_CLOSE):
+            shut = {O.SHUT_NONE: "none", O.SHUT_DOWN: "down", O.SHUT_CLOSE: "close"}[opt]
+    readbytes = opts.get(O.READBYTES)
+    escape = opts.get(O.ESCAPE)
+    return TransferPolicy(
+        read_lineterm=lineterm,
+        write_lineterm=lineterm,
+        ignoreeof=opts.flag(O.IGNOREEOF),
+        readbytes=int(readbytes) if readbytes is not None else None,
+        escape=int(escape) & 0xFF if escape is not None else None,
+        shut=shut,
+        end_close=O.END_CLOSE in opts,
+        cool_write=opts.flag(O.COOL_WRITE),
+    )
+
+
+@dataclass
+class Endpoint:
+    """An opened address as the engine sees it."""
+
+    label: str
+    read_fd: int | None
+    write_fd: int | None
+    policy: TransferPolicy = field(default_factory=TransferPolicy)
+    keeps_boundaries: bool = False
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+    read_eof_errnos: tuple[int, ...] = ()  # errnos a read turns into EOF (EIO on a pty master)
+    owns_fds: bool = True  # False for a dual address, whose parts close their own
+    _closed_write: bool = False
+    _closed: bool = False
+
+    def shutdown_write(self) -> None:
+        """Passes EOF on: shutdown(SHUT_WR) a socket, close a separate write descriptor."""
+        if self._closed_write or self.write_fd is None:
+            return
+        self._closed_write = True
+        how = self.policy.shut
+        if how == "none":
+            return
+        fd = self.write_fd
+        if how == "close" or (how == "default" and fd != self.read_fd and not _is_socket(fd)):
+            if fd != self.read_fd:
+                _close_quietly(fd)
+                self.write_fd = None
+            return
+        if _is_socket(fd):
+            try:
+                _shutdown(fd)
+            except OSError as err:
+                LOG.info(f"shutdown({fd}, 1): {os.strerror(err.errno or 0)}")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.owns_fds:
+            for fd in {fd for fd in (self.read_fd, self.write_fd) if fd is not None and fd > 2}:
+                _close_quietly(fd)
+        for hook in self.on_close:
+            hook()
+
+
+def _shutdown(fd: int) -> None:
+    sock = socket.socket(fileno=fd)
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    finally:
+        sock.detach()
+
+
+def _is_socket(fd: int) -> bool:
+    try:
+        return stat.S_ISSOCK(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass

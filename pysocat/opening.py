@@ -1,0 +1,75 @@
+"""From specs to Endpoints: resolve against the registry, open single or dual addresses."""
+from __future__ import annotations
+
+import os
+
+from .addresses.common import OpenContext
+from .endpoint import Endpoint
+from .registry import ResolvedAddress, ResolvedDual, Resolved, resolve
+from .spec import Spec
+
+SOCAT_VERSION_VAR = "1.8.0.1"
+
+
+def base_environment(program: str) -> dict[str, str]:
+    """socat's variables for children; SOCAT_* always (scripts expect them), plus the
+    program-name prefix when it differs (socat uses only the upper-cased program name)."""
+    prefixes = {"SOCAT"} | {program.upper().replace("-", "_")}
+    env: dict[str, str] = {}
+    for prefix in prefixes:
+        env[f"{prefix}_PID"] = str(os.getpid())
+        env[f"{prefix}_PPID"] = os.environ.get(f"{prefix}_PPID", str(os.getpid()))
+        env[f"{prefix}_VERSION"] = SOCAT_VERSION_VAR
+    return env
+
+
+def open_resolved(resolved: Resolved, readable: bool, writable: bool, program: str = "pysocat") -> Endpoint:
+    if isinstance(resolved, ResolvedDual):
+        reader = _open_single(resolved.reader, True, False, program) if readable else None
+        writer = _open_single(resolved.writer, False, True, program) if writable else None
+        return _combine(reader, writer)
+    return _open_single(resolved, readable, writable, program)
+
+
+def _open_single(addr: ResolvedAddress, readable: bool, writable: bool, program: str) -> Endpoint:
+    ctx = OpenContext(readable=readable, writable=writable, environment=base_environment(program), program=program)
+    return addr.type.opener(addr, ctx)  # type: ignore[return-value]
+
+
+def _combine(reader: Endpoint | None, writer: Endpoint | None) -> Endpoint:
+    """A dual address: reads from the first part, writes to the second."""
+    from dataclasses import replace
+
+    from .endpoint import TransferPolicy
+
+    read_policy = reader.policy if reader else TransferPolicy()
+    write_policy = writer.policy if writer else TransferPolicy()
+    policy = replace(write_policy, read_lineterm=read_policy.read_lineterm, ignoreeof=read_policy.ignoreeof,
+                     readbytes=read_policy.readbytes, escape=read_policy.escape)
+    combined = DualEndpoint(
+        f"{reader.label if reader else '-'}!!{writer.label if writer else '-'}",
+        reader.read_fd if reader else None,
+        writer.write_fd if writer else None,
+        policy,
+        keeps_boundaries=bool(reader and reader.keeps_boundaries),
+        read_eof_errnos=reader.read_eof_errnos if reader else (),
+        owns_fds=False,
+    )
+    combined.on_close.extend(part.close for part in (reader, writer) if part is not None)
+    combined.write_part = writer
+    return combined
+
+
+class DualEndpoint(Endpoint):
+    """The write side belongs to the second part, which shuts it down in its own way."""
+
+    write_part: Endpoint | None = None
+
+    def shutdown_write(self) -> None:
+        if self.write_part is not None:
+            self.write_part.shutdown_write()
+            self.write_fd = self.write_part.write_fd
+
+
+def open_spec(spec: Spec, readable: bool = True, writable: bool = True, check_groups: bool = True) -> Endpoint:
+    return open_resolved(resolve(spec, check_groups), readable, writable)

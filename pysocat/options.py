@@ -1,0 +1,292 @@
+"""Option records and value types, with socat's parsing rules (xioopts.c parseopts_table).
+
+An Option is data: its name, aliases, value type, groups, phase and help. Value types
+turn the raw text after ``=`` into a Python value exactly as socat does (``strtoul`` with
+base 0 or 8, ``strtod`` seconds, required or forbidden values) and fail with socat's
+diagnostics. The table itself lives in option_table.py.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .errors import SocatError
+
+
+class Group(str, enum.Enum):
+    """socat's option groups; an address accepts the options of its groups only."""
+
+    FD = "FD"
+    FIFO = "FIFO"
+    CHR = "CHR"
+    BLK = "BLK"
+    REG = "REG"
+    NAMED = "NAMED"
+    OPEN = "OPEN"
+    EXEC = "EXEC"
+    FORK = "FORK"
+    SHELL = "SHELL"
+    TERMIOS = "TERMIOS"
+    PTY = "PTY"
+    PARENT = "PARENT"
+    SOCKET = "SOCKET"
+    UNIX = "UNIX"
+    READLINE = "READLINE"
+    PROCESS = "PROCESS"
+    APPL = "APPL"
+    IP4 = "IP4"
+    IP6 = "IP6"
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+    LISTEN = "LISTEN"
+    CHILD = "CHILD"
+    RETRY = "RETRY"
+    RANGE = "RANGE"
+
+
+# Options of these groups are valid on every address (socat applies them to any address).
+UNIVERSAL_GROUPS = frozenset({Group.APPL, Group.PROCESS})
+
+
+# ---------------------------------------------------------------- value parsing (pure)
+
+def strtoul(text: str, base: int) -> tuple[int, str]:
+    """C's strtoul: returns the value and the unparsed rest (rest == text when no digits)."""
+    i = 0
+    while i < len(text) and text[i] in " \t\n\r\f\v":
+        i += 1
+    negative = False
+    if i < len(text) and text[i] in "+-":
+        negative = text[i] == "-"
+        i += 1
+    if base == 0:
+        if text[i : i + 2].lower() == "0x" and i + 2 < len(text) and text[i + 2] in "0123456789abcdefABCDEF":
+            base, i = 16, i + 2
+        elif text[i : i + 1] == "0":
+            base = 8
+        else:
+            base = 10
+    elif base == 16 and text[i : i + 2].lower() == "0x":
+        i += 2
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"[:base]
+    start = i
+    while i < len(text) and text[i].lower() in digits:
+        i += 1
+    if i == start:
+        return 0, text
+    value = int(text[start:i], base)
+    if negative:
+        value = (-value) & 0xFFFFFFFFFFFFFFFF
+    return value, text[i:]
+
+
+def strtod(text: str) -> tuple[float, str]:
+    """C's strtod for the decimal forms socat's users write ("0.5", "1e3", ".1")."""
+    import re
+
+    match = re.match(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)", text)
+    if not match:
+        return 0.0, text
+    return float(match.group(1)), text[match.end() :]
+
+
+def numeric(option_text: str, raw: str, base: int = 0) -> int:
+    value, rest = strtoul(raw, base)
+    if rest == raw:
+        raise SocatError(f'parseopts(): missing numerical value of option "{option_text}"')
+    if rest:
+        raise SocatError(f'parseopts(): trailing garbage in numerical arg of option "{option_text}"')
+    return value
+
+
+def seconds(option_text: str, raw: str) -> float:
+    value, rest = strtod(raw)
+    if rest == raw:
+        raise SocatError(f'parseopts(): missing numerical value of option "{option_text}"')
+    if rest:
+        raise SocatError(f'parseopts(): trailing garbage in numerical arg of option "{option_text}"')
+    return value
+
+
+@dataclass(frozen=True)
+class ValueType:
+    """How an option's value is written; `socat_name` is what -hhh prints as type=."""
+
+    socat_name: str
+    parse: Callable[[str, str, "str | None"], object]  # (name, option text, raw) -> value
+
+
+def _bool(name: str, text: str, raw: str | None) -> object:
+    return True if raw is None else bool(numeric(text, raw))
+
+
+def _int(name: str, text: str, raw: str | None) -> object:
+    return 1 if raw is None else numeric(text, raw)
+
+
+def _signed(name: str, text: str, raw: str | None) -> object:
+    if raw is None:
+        return 1
+    value = numeric(text, raw)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _mode(name: str, text: str, raw: str | None) -> object:
+    if raw is None:
+        raise SocatError(f'option "{name}": value required')
+    return numeric(text, raw, 8)
+
+
+def _timeval(name: str, text: str, raw: str | None) -> object:
+    if raw is None:
+        raise SocatError(f'option "{name}": value required')
+    return seconds(text, raw)
+
+
+def _string(name: str, text: str, raw: str | None) -> object:
+    if raw is None:
+        raise SocatError(f'option "{name}": value required')
+    return raw
+
+
+def _string_null(name: str, text: str, raw: str | None) -> object:
+    return raw
+
+
+def _const(name: str, text: str, raw: str | None) -> object:
+    if raw is not None:
+        raise SocatError(f'no value permitted for option "{name}"')
+    return True
+
+
+def _int_null(name: str, text: str, raw: str | None) -> object:
+    if raw == "":
+        return None  # "leave the system default"
+    return 1 if raw is None else numeric(text, raw)
+
+
+def _user(name: str, text: str, raw: str | None) -> object:
+    if raw is None:
+        raise SocatError(f'option "{name}": value required')
+    value, rest = strtoul(raw, 0)
+    if rest != raw and not rest:
+        return value
+    import pwd
+
+    try:
+        return pwd.getpwnam(raw).pw_uid
+    except KeyError:
+        raise SocatError(f'getpwnam("{raw}"): no such user') from None
+
+
+def _group(name: str, text: str, raw: str | None) -> object:
+    if raw is None:
+        raise SocatError(f'option "{name}": value required')
+    value, rest = strtoul(raw, 0)
+    if rest != raw and not rest:
+        return value
+    import grp
+
+    try:
+        return grp.getgrnam(raw).gr_gid
+    except KeyError:
+        raise SocatError(f'getgrnam("{raw}"): no such group') from None
+
+
+def _byte(name: str, text: str, raw: str | None) -> object:
+    if raw is None:
+        raise SocatError(f'option "{name}": value required')
+    return numeric(text, raw) & 0xFF
+
+
+BOOL = ValueType("BOOL", _bool)
+INT = ValueType("INT", _int)
+SIZE = ValueType("SIZE_T", _int)
+OFF = ValueType("OFF64", _signed)
+MODE = ValueType("MODE_T", _mode)
+TIMEVAL = ValueType("STRUCT-TIMEVAL", _timeval)
+STRING = ValueType("STRING", _string)
+FILENAME = ValueType("FILENAME", _string)
+STRING_NULL = ValueType("STRING/NULL", _string_null)
+CONST = ValueType("CONST", _const)
+INT_NULL = ValueType("INT/NULL", _int_null)
+USER = ValueType("UIDT", _user)
+GROUP = ValueType("GIDT", _group)
+BYTE = ValueType("BYTE", _byte)
+
+
+# ---------------------------------------------------------------- the option record
+
+@dataclass(frozen=True, eq=False)
+class Option:
+    """One address option, declared once; code refers to the record, never to its name."""
+
+    name: str
+    vtype: ValueType
+    groups: frozenset[Group]
+    phase: str
+    help: str
+    aliases: tuple[str, ...] = ()
+    common: bool = False  # listed by -hh
+
+    def parse(self, written_name: str, raw: str | None) -> object:
+        text = written_name if raw is None else f"{written_name}={raw}"
+        return self.vtype.parse(self.name, text, raw)
+
+
+_TABLE: dict[str, Option] = {}
+ALL_OPTIONS: list[Option] = []
+
+
+def option(
+    name: str,
+    vtype: ValueType,
+    groups: Group | tuple[Group, ...],
+    phase: str,
+    help: str,
+    aliases: tuple[str, ...] = (),
+    common: bool = False,
+) -> Option:
+    """Declares an option and enters it and its aliases into the lookup table."""
+    group_set = frozenset(groups if isinstance(groups, tuple) else (groups,))
+    record = Option(name, vtype, group_set, phase, help, aliases, common)
+    for key in (name, *aliases):
+        if key in _TABLE:
+            raise ValueError(f"option name {key!r} declared twice")
+        _TABLE[key] = record
+    ALL_OPTIONS.append(record)
+    return record
+
+
+def lookup_option(name: str) -> Option | None:
+    return _TABLE.get(name.lower())
+
+
+def all_option_names() -> dict[str, Option]:
+    return dict(_TABLE)
+
+
+@dataclass
+class OptionValues:
+    """The validated options of one address: last value wins, every occurrence kept in order."""
+
+    values: dict[Option, object] = field(default_factory=dict)
+    occurrences: list[tuple[Option, object]] = field(default_factory=list)
+
+    def add(self, opt: Option, value: object) -> None:
+        self.values[opt] = value
+        self.occurrences.append((opt, value))
+
+    def __contains__(self, opt: Option) -> bool:
+        return opt in self.values
+
+    def get(self, opt: Option, default: object = None) -> object:
+        return self.values.get(opt, default)
+
+    def flag(self, opt: Option) -> bool:
+        return bool(self.values.get(opt, False))
+
+    def all(self, opt: Option) -> list[object]:
+        return [v for o, v in self.occurrences if o is opt]

@@ -1,0 +1,218 @@
+"""The transfer loop: poll, read, convert, dump, write, half-close, time out.
+
+It follows socat's semantics (socat.c _socat/xiotransfer): at most -b bytes per read;
+EOF on one side shuts down the write side of the other and starts the -t close timer
+(0.5 s) for the remaining direction; -T ends the relay after that much inactivity; -u/-U
+relay one way only. It knows Endpoints only, never an address type.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import select
+import time
+from dataclasses import dataclass, field
+
+from ..errors import SocatError
+from ..log import LOG
+from ..endpoint import Endpoint
+from .convert import convert_lineterm, split_at_escape
+from .dump import Dumper
+
+IGNOREEOF_POLL_INTERVAL = 1.0  # socat's pollintv: how often an ignoreeof reader is retried
+POLL_IN = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
+
+
+@dataclass
+class RelaySettings:
+    bufsize: int = 8192
+    direction: str = "both"  # both, left-to-right (-u), right-to-left (-U)
+    close_timeout: float = 0.5  # -t
+    inactivity_timeout: float | None = None  # -T
+    verbose: bool = False
+    hexdump: bool = False
+    raw_left: str | None = None
+    raw_right: str | None = None
+
+
+@dataclass
+class Counters:
+    packets: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class Statistics:
+    left_to_right: Counters = field(default_factory=Counters)
+    right_to_left: Counters = field(default_factory=Counters)
+
+    def lines(self) -> list[str]:
+        return [
+            f"STATISTICS: left to right: {self.left_to_right.packets} packets(s), {self.left_to_right.bytes} byte(s)",
+            f"STATISTICS: right to left: {self.right_to_left.packets} packets(s), {self.right_to_left.bytes} byte(s)",
+        ]
+
+
+@dataclass
+class _Direction:
+    source: Endpoint
+    target: Endpoint
+    tag: str  # ">" left to right, "<" right to left
+    counters: Counters
+    number: int  # socat's "socket 1" / "socket 2" numbering of the source
+    done: bool = False
+    read_total: int = 0
+    retry_at: float = 0.0  # ignoreeof: when to read again after an EOF
+
+
+class Relay:
+    """One relay between two endpoints; `run()` returns when the transfer is over."""
+
+    def __init__(self, left: Endpoint, right: Endpoint, settings: RelaySettings) -> None:
+        self.left, self.right, self.settings = left, right, settings
+        self.stats = Statistics()
+        self.dumper = Dumper(settings.verbose, settings.hexdump, settings.raw_left, settings.raw_right)
+        self.directions: list[_Direction] = []
+        if settings.direction != "right-to-left" and left.read_fd is not None and right.write_fd is not None:
+            self.directions.append(_Direction(left, right, ">", self.stats.left_to_right, 1))
+        if settings.direction != "left-to-right" and right.read_fd is not None and left.write_fd is not None:
+            self.directions.append(_Direction(right, left, "<", self.stats.right_to_left, 2))
+        self.buffer = bytearray(settings.bufsize)
+
+    def run(self) -> None:
+        LOG.notice(f"starting data transfer loop with FDs {_fds(self.left)} and {_fds(self.right)}")
+        LOG.transfer_started()
+        closing_deadline: float | None = None
+        last_activity = time.monotonic()
+        poller = select.poll()
+        registered: set[int] = set()
+        try:
+            while True:
+                active = [d for d in self.directions if not d.done]
+                if not active:
+                    return
+                now = time.monotonic()
+                if closing_deadline is not None and now >= closing_deadline:
+                    return
+                timeout = self._timeout(now, closing_deadline, last_activity, active)
+                if timeout is not None and timeout <= 0 and self.settings.inactivity_timeout is not None and \
+                        now - last_activity >= self.settings.inactivity_timeout:
+                    LOG.notice("inactivity timeout triggered")
+                    return
+                wanted = {d.source.read_fd for d in active if d.retry_at <= now and d.source.read_fd is not None}
+                for fd in registered - wanted:
+                    poller.unregister(fd)
+                for fd in wanted - registered:
+                    poller.register(fd, POLL_IN)
+                registered = wanted
+                events = poller.poll(None if timeout is None else max(0, int(timeout * 1000 + 0.999)))
+                ready = {fd for fd, _ in events}
+                for direction in active:
+                    if direction.done or direction.source.read_fd not in ready:
+                        continue
+                    moved = self._transfer(direction)
+                    if moved:
+                        last_activity = time.monotonic()
+                    if direction.done:
+                        direction.target.shutdown_write()
+                        if closing_deadline is None and any(not d.done for d in self.directions):
+                            closing_deadline = time.monotonic() + self.settings.close_timeout
+                if self.settings.inactivity_timeout is not None and \
+                        time.monotonic() - last_activity >= self.settings.inactivity_timeout:
+                    LOG.notice("inactivity timeout triggered")
+                    return
+        finally:
+            self.dumper.close()
+
+    def _timeout(self, now: float, closing: float | None, last: float, active: list[_Direction]) -> float | None:
+        candidates = []
+        if closing is not None:
+            candidates.append(closing - now)
+        if self.settings.inactivity_timeout is not None:
+            candidates.append(last + self.settings.inactivity_timeout - now)
+        for d in active:
+            if d.retry_at > now:
+                candidates.append(d.retry_at - now)
+        return min(candidates) if candidates else None
+
+    def _transfer(self, d: _Direction) -> bool:
+        """Does one read from the source and writes it all; returns whether data moved."""
+        policy = d.source.policy
+        size = self.settings.bufsize
+        if policy.readbytes is not None:
+            size = min(size, policy.readbytes - d.read_total)
+        fd = d.source.read_fd
+        assert fd is not None
+        try:
+            data = os.read(fd, size) if size > 0 else b""
+        except BlockingIOError:
+            return False
+        except OSError as err:
+            if err.errno in d.source.read_eof_errnos:
+                data = b""
+            else:
+                self._io_error("read", fd, size, err, d.source)
+                d.done = True
+                return False
+        if not data:
+            if policy.ignoreeof and (policy.readbytes is None or d.read_total < policy.readbytes):
+                d.retry_at = time.monotonic() + IGNOREEOF_POLL_INTERVAL
+                return False
+            LOG.notice(f"socket {d.number} (fd {fd}) is at EOF")
+            d.done = True
+            return False
+        d.read_total += len(data)
+        data, escaped = split_at_escape(data, policy.escape)
+        data = convert_lineterm(data, policy.read_lineterm, d.target.policy.write_lineterm)
+        if data:
+            self._write(d, data)
+        if escaped or (policy.readbytes is not None and d.read_total >= policy.readbytes):
+            LOG.notice(f"socket {d.number} (fd {fd}) is at EOF")
+            d.done = True
+        return True
+
+    def _write(self, d: _Direction, data: bytes) -> None:
+        fd = d.target.write_fd
+        if fd is None:
+            return
+        if self.dumper.active:
+            self.dumper.block(d.tag, data)
+        view = memoryview(data)
+        while view:
+            try:
+                written = os.write(fd, view)
+            except BlockingIOError:
+                select.select([], [fd], [])
+                continue
+            except OSError as err:
+                self._io_error("write", fd, len(view), err, d.target)
+                d.done = True
+                return
+            view = view[written:]
+        LOG.info(f"transferred {len(data)} bytes from {d.source.read_fd} to {fd}")
+        d.counters.packets += 1
+        d.counters.bytes += len(data)
+
+    def _io_error(self, call: str, fd: int, size: int, err: OSError, endpoint: Endpoint) -> None:
+        text = f"{call}({fd}, 0x{id(self.buffer):x}, {size}): {os.strerror(err.errno or 0)}"
+        if endpoint.policy.cool_write and err.errno in (errno.EPIPE, errno.ECONNRESET):
+            LOG.notice(text)
+        else:
+            LOG.error(text)
+
+
+def _fds(endpoint: Endpoint) -> str:
+    """socat's "[read,write]"; a one-way address shows its one descriptor twice."""
+    read_fd = endpoint.read_fd if endpoint.read_fd is not None else endpoint.write_fd
+    write_fd = endpoint.write_fd if endpoint.write_fd is not None else endpoint.read_fd
+    return f"[{read_fd},{write_fd}]"
+
+
+def relay(left: Endpoint, right: Endpoint, settings: RelaySettings | None = None) -> Statistics:
+    """Relays until the transfer ends; closes nothing (the caller owns the endpoints)."""
+    engine = Relay(left, right, settings or RelaySettings())
+    engine.run()
+    return engine.stats
+
+
+__all__ = ["Relay", "RelaySettings", "Statistics", "relay", "SocatError"]
