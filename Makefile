@@ -15,7 +15,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PIP) install -q --upgrade pip >/dev/null 2>&1 || true
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 # As root, install the Debian packages the tests and benchmarks compare against.

@@ -7,18 +7,19 @@ Python API (see README):
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False  # typing is not imported: it costs start-up time on every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from .endpoint import Endpoint
     from .relay.engine import Statistics
     from .spec import Spec
 
 
 def parse_address(text: str) -> "Spec":
-    from .grammar import parse_address as parse
+    from .quickparse import parse_address as parse
 
     return parse(text)
 
@@ -31,7 +32,7 @@ def open_address(spec: "Spec | str", readable: bool = True, writable: bool = Tru
     return open_spec(spec, readable=readable, writable=writable)
 
 
-def relay(left: "Endpoint", right: "Endpoint", **options: Any) -> "Statistics":
+def relay(left: "Endpoint", right: "Endpoint", **options: "Any") -> "Statistics":
     """Relays between two open endpoints; options are RelaySettings fields (bufsize, direction,
     close_timeout, inactivity_timeout, verbose, hexdump, raw_left, raw_right)."""
     from .relay.engine import RelaySettings, relay as run

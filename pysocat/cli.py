@@ -4,7 +4,6 @@ status; nothing below prints.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -246,10 +245,18 @@ def _take_lock(settings: Settings) -> str | None:
         return path
 
 
+def _require_two_addresses(settings: Settings) -> None:
+    if len(settings.addresses) != 2:
+        raise SocatError(f'exactly 2 addresses required (there are {len(settings.addresses)}); use option "-h" for help')
+
+
 def explain(settings: Settings) -> int:
-    from .grammar import parse_address
+    import json
+
+    from .quickparse import parse_address
     from .registry import resolve
 
+    _require_two_addresses(settings)
     tree = []
     for text in settings.addresses:
         spec = parse_address(text)
@@ -263,14 +270,13 @@ def explain(settings: Settings) -> int:
 
 def run(settings: Settings) -> int:
     from . import children
-    from .grammar import parse_address
+    from .quickparse import parse_address
     from .opening import open_resolved
     from .registry import resolve
     from .relay.engine import Relay, RelaySettings
     from . import option_table as O
 
-    if len(settings.addresses) != 2:
-        raise SocatError(f'exactly 2 addresses required (there are {len(settings.addresses)}); use option "-h" for help')
+    _require_two_addresses(settings)
     resolved = [resolve(parse_address(text), settings.check_groups) for text in settings.addresses]
     env_pid = str(os.getpid())
     os.environ.setdefault("SOCAT_PPID", env_pid)

@@ -10,7 +10,7 @@ import os
 import socket
 import stat
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from . import option_table as O
 from .log import LOG

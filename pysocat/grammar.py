@@ -29,7 +29,7 @@ from typing import Any
 import pyparsing as pp
 
 from .errors import GrammarError
-from .spec import AddressSpec, DualSpec, OptionSpec, Spec
+from .spec import AddressSpec, DualSpec, OptionSpec, Spec, single_spec
 
 C_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 BRACKETS = {"(": ")", "[": "]", "{": "}"}
@@ -111,10 +111,12 @@ def _build() -> dict[str, pp.ParserElement]:
 
         keyword = pp.Optional(head_token, default="").set_parse_action(lambda s, loc, t: _Marked(loc, t[0]))
         param = pp.Suppress(":") + pp.Optional(head_token, default="")
+        # socat skips an option with an empty name (`PIPE,=x`), as it skips empty options
+        nameless = (pp.Literal("=") + pp.Optional(value_token)).suppress()
         option = (name_token + pp.Optional(pp.Literal("=") + pp.Optional(value_token, default=""))).set_parse_action(
             lambda s, loc, t: OptionSpec(t[0], t[2] if len(t) > 2 else None, loc)
         )
-        options = pp.ZeroOrMore(pp.Suppress(",") + pp.Optional(option))
+        options = pp.ZeroOrMore(pp.Suppress(",") + pp.Optional(option | nameless))
         single = (keyword + pp.Group(pp.ZeroOrMore(param)) + pp.Group(options)).set_parse_action(_single)
         address = single + pp.Optional(pp.Suppress(DUAL_SEPARATOR) + single) + pp.StringEnd()
         words = pp.Optional(pp.Suppress(pp.Regex(" +"))) + pp.ZeroOrMore(
@@ -152,13 +154,7 @@ class _Marked:
 
 def _single(text: str, loc: int, toks: pp.ParseResults) -> AddressSpec:
     marked, params, options = toks[0], tuple(toks[1]), tuple(toks[2])
-    keyword = marked.value
-    shorthand = None
-    if len(keyword) == 1 and keyword.isdigit():
-        shorthand, params, keyword = "fd", (keyword, *params), "FD"
-    elif "/" in keyword:
-        shorthand, params, keyword = "gopen", (keyword, *params), "GOPEN"
-    return AddressSpec(keyword, params, options, "", marked.loc, shorthand)
+    return single_spec(marked.value, params, options, marked.loc)
 
 
 def parse_address(text: str) -> Spec:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TextIO
+from io import TextIOBase as TextIO
 
 LEVELS = "DINWEF"  # socat's severities, lowest first
 DEFAULT_LEVEL = LEVELS.index("W")  # socat 1.8: without -d, F, E and W are shown

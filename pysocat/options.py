@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import SocatError
 
@@ -260,11 +260,18 @@ def option(
     return record
 
 
+def _load_table() -> None:
+    """The table module declares every option; importing it fills _TABLE."""
+    from . import option_table  # noqa: F401
+
+
 def lookup_option(name: str) -> Option | None:
+    _load_table()
     return _TABLE.get(name.lower())
 
 
 def all_option_names() -> dict[str, Option]:
+    _load_table()
     return dict(_TABLE)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import SocatError
 from .options import UNIVERSAL_GROUPS, Group, Option, OptionValues, lookup_option

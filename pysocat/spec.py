@@ -48,3 +48,13 @@ class DualSpec:
 
 
 Spec = AddressSpec | DualSpec
+
+
+def single_spec(keyword: str, params: tuple[str, ...], options: tuple[OptionSpec, ...], position: int) -> AddressSpec:
+    """Applies socat's shorthands for an unknown keyword: one digit is FD:<n>, a token with
+    "/" is GOPEN:<token> (no registered keyword is either, so the grammar can decide)."""
+    if len(keyword) == 1 and keyword.isdigit():
+        return AddressSpec("FD", (keyword, *params), options, "", position, "fd")
+    if "/" in keyword:
+        return AddressSpec("GOPEN", (keyword, *params), options, "", position, "gopen")
+    return AddressSpec(keyword, params, options, "", position)

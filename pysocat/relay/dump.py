@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import BinaryIO
+from io import BufferedIOBase as BinaryIO
 
 
 def _printable(byte: int) -> bool:
