@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .endpoint import Endpoint
-    from .relay.engine import Statistics
+    from .transfer.engine import Statistics
     from .spec import Spec
 
 
@@ -35,6 +35,6 @@ def open_address(spec: "Spec | str", readable: bool = True, writable: bool = Tru
 def relay(left: "Endpoint", right: "Endpoint", **options: "Any") -> "Statistics":
     """Relays between two open endpoints; options are RelaySettings fields (bufsize, direction,
     close_timeout, inactivity_timeout, verbose, hexdump, raw_left, raw_right)."""
-    from .relay.engine import RelaySettings, relay as run
+    from .transfer.engine import RelaySettings, relay as run
 
     return run(left, right, RelaySettings(**options))

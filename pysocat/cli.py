@@ -90,11 +90,14 @@ def parse_arguments(args: list[str]) -> Settings:
     d_count = 0
 
     def value_of(arg: str, flag: str) -> str:
+        """The value attached (-b512) or the next argument (-b 512); socat: "requires an argument"."""
         nonlocal i
         if len(arg) > len(flag):
             return arg[len(flag):]
+        if i + 1 >= len(args):
+            raise SocatError(f'option {flag} requires an argument; use option "-h" for help')
         i += 1
-        return args[i] if i < len(args) else ""
+        return args[i]
 
     while i < len(args):
         arg = args[i]
@@ -105,14 +108,17 @@ def parse_arguments(args: list[str]) -> Settings:
         elif arg.startswith("--"):
             raise SocatError(f'unknown option "{arg}"; use option "-h" for help')
         elif arg[:2] in ("-h", "-?"):
+            # socat prints the help at once and exits: nothing after -h is looked at
             if arg[1:] in ("h", "hh", "hhh", "?", "??", "???"):
                 settings.help_level = len(arg) - 1
             else:
                 settings.help_level = 1
+            return settings
         elif arg[:2] == "-V":
             if len(arg) > 2:
                 raise UsageExit(1)
             settings.version = True
+            return settings  # like -h: socat prints the version at once
         elif arg[:2] == "-d":
             rest = arg[2:]
             if rest == "" or set(rest) == {"d"}:
@@ -134,7 +140,7 @@ def parse_arguments(args: list[str]) -> Settings:
             elif kind == "s":
                 LOG.stream = sys.stderr
             elif kind == "p":
-                LOG.program = arg[3:]
+                LOG.program = value_of(arg, "-lp")
             elif kind == "u":
                 LOG.microseconds = True
             elif kind == "h":
@@ -142,7 +148,7 @@ def parse_arguments(args: list[str]) -> Settings:
 
                 LOG.hostname = socket.gethostname().split(".")[0]
             else:
-                raise SocatError(f'unknown option "{arg}"; use option "-h" for help')
+                raise SocatError(f'unknown log option "{arg}"; use option "-h" for help')
         elif arg[:2] in ("-b", "-t", "-T", "-r", "-R", "-L", "-W", "-S"):
             flag = arg[:2]
             text = value_of(arg, flag)
@@ -273,7 +279,7 @@ def run(settings: Settings) -> int:
     from .quickparse import parse_address
     from .opening import open_resolved
     from .registry import resolve
-    from .relay.engine import Relay, RelaySettings
+    from .transfer.engine import Relay, RelaySettings
     from . import option_table as O
 
     _require_two_addresses(settings)
@@ -281,6 +287,8 @@ def run(settings: Settings) -> int:
     env_pid = str(os.getpid())
     os.environ.setdefault("SOCAT_PPID", env_pid)
     os.environ["SOCAT_PID"] = env_pid
+    LOG.debug(f'setenv("SOCAT_PID", "{env_pid}", 1)')
+    LOG.debug(f'setenv("SOCAT_PPID", "{os.environ["SOCAT_PPID"]}", 1)')
     lock = _take_lock(settings)
     statistics: list[object] = []
     _install_signal_handlers(statistics)
@@ -299,12 +307,25 @@ def run(settings: Settings) -> int:
             endpoints.append(first)
             exec_in_place(second, OpenContext(environment={}), first)
         for index in range(2):
-            endpoints.append(open_resolved(resolved[index], readable[index], writable[index], LOG.program))
+            try:
+                endpoints.append(open_resolved(resolved[index], readable[index], writable[index], LOG.program))
+            except SocatError as err:
+                if not settings.sloppy:
+                    raise
+                # -s: the error does not exit at once; socat() then returns -1 and main() exits
+                # with it (status 255, "N exiting with status -1")
+                LOG.log(err.level, err.text)
+                return -1
         relay_settings = RelaySettings(
             bufsize=settings.bufsize, direction=settings.direction, close_timeout=settings.close_timeout,
             inactivity_timeout=settings.inactivity_timeout, verbose=settings.verbose, hexdump=settings.hexdump,
             raw_left=settings.raw_left, raw_right=settings.raw_right,
         )
+        if settings.analyze_fds:
+            from .filan import analyze
+
+            fds = [fd for ep in endpoints for fd in (ep.read_fd, ep.write_fd) if fd is not None]
+            sys.stderr.write(analyze(fds))
         engine = Relay(endpoints[0], endpoints[1], relay_settings)
         statistics.append(engine.stats)
         try:
@@ -363,8 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         LOG.notice("exiting on signal 2")
         status = 130
-    if status == 0:
-        LOG.notice("exiting with status 0")
+    if status in (0, -1):
+        LOG.notice(f"exiting with status {status}")
     else:
         LOG.notice(f"exit({status})")
-    return status
+    return status & 0xFF

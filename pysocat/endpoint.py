@@ -15,7 +15,7 @@ from collections.abc import Callable
 from . import option_table as O
 from .log import LOG
 from .options import OptionValues
-from .relay.convert import CR, CRNL, RAW
+from .transfer.convert import CR, CRNL, RAW
 
 
 @dataclass

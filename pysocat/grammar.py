@@ -8,7 +8,8 @@ verified against socat 1.7.4.4 and 1.8.0.1:
   literal in values);
 * ``"..."`` and ``'...'`` are dropped at the outer level and hide the separators;
   backslash escapes work everywhere, single quotes included (``'it\\'s'``), with the C
-  escapes ``\\0 \\a \\b \\f \\n \\r \\t \\v``; any other ``\\c`` is ``c``;
+  escapes ``\\0 \\a \\b \\f \\n \\r \\t \\v``; any other ``\\c`` is ``c``; tokens are C
+  strings, so a ``\\0`` ends the keyword, parameter, option name or value where it stands;
 * brackets ``()``, ``[]``, ``{}`` nest, hide separators and are kept in the token, as are
   quotes inside them (and single quotes inside double quotes); a bracket left open at the
   end of the text just ends there;
@@ -103,7 +104,8 @@ def _build() -> dict[str, pp.ParserElement]:
             else:
                 plain = pp.Regex(r"[^\\\"'(\[{" + pp.re.escape(end_chars) + r"]+")
             part = escape | trailing_backslash | double_dropped | double_open | single_dropped | single_open | nest | plain
-            return pp.Combine(pp.OneOrMore(part))
+            # socat's tokens are C strings: a "\0" escape ends the token there (`rd\0only` is "rd")
+            return pp.Combine(pp.OneOrMore(part)).add_parse_action(lambda t: t[0].split("\0", 1)[0])
 
         head_token = token(":,")
         name_token = token(",=")
@@ -122,7 +124,8 @@ def _build() -> dict[str, pp.ParserElement]:
         words = pp.Optional(pp.Suppress(pp.Regex(" +"))) + pp.ZeroOrMore(
             token(" ", dual_ends=False) + pp.Optional(pp.Suppress(pp.Regex(" +")))
         ) + pp.StringEnd()
-        return {"address": address, "words": words}
+        # pyparsing expands tabs by default; a TAB in an address is data
+        return {"address": address.parse_with_tabs(), "words": words.parse_with_tabs()}
     finally:
         pp.ParserElement.set_default_whitespace_chars(saved)
 

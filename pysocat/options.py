@@ -68,8 +68,8 @@ def strtoul(text: str, base: int) -> tuple[int, str]:
             base = 8
         else:
             base = 10
-    elif base == 16 and text[i : i + 2].lower() == "0x":
-        i += 2
+    elif base == 16 and text[i : i + 2].lower() == "0x" and text[i + 2 : i + 3] in tuple("0123456789abcdefABCDEF"):
+        i += 2  # "0x" with no hex digit after it is the number 0 followed by "x", as in C
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"[:base]
     start = i
     while i < len(text) and text[i].lower() in digits:
@@ -116,6 +116,7 @@ class ValueType:
 
     socat_name: str
     parse: Callable[[str, str, "str | None"], object]  # (name, option text, raw) -> value
+    needs_value: bool = False  # socat: `option "<name as written>": value required`
 
 
 def _bool(name: str, text: str, raw: str | None) -> object:
@@ -205,16 +206,16 @@ BOOL = ValueType("BOOL", _bool)
 INT = ValueType("INT", _int)
 SIZE = ValueType("SIZE_T", _int)
 OFF = ValueType("OFF64", _signed)
-MODE = ValueType("MODE_T", _mode)
-TIMEVAL = ValueType("STRUCT-TIMEVAL", _timeval)
-STRING = ValueType("STRING", _string)
-FILENAME = ValueType("FILENAME", _string)
+MODE = ValueType("MODE_T", _mode, needs_value=True)
+TIMEVAL = ValueType("STRUCT-TIMEVAL", _timeval, needs_value=True)
+STRING = ValueType("STRING", _string, needs_value=True)
+FILENAME = ValueType("FILENAME", _string, needs_value=True)
 STRING_NULL = ValueType("STRING/NULL", _string_null)
 CONST = ValueType("CONST", _const)
 INT_NULL = ValueType("INT/NULL", _int_null)
-USER = ValueType("UIDT", _user)
-GROUP = ValueType("GIDT", _group)
-BYTE = ValueType("BYTE", _byte)
+USER = ValueType("UIDT", _user, needs_value=True)
+GROUP = ValueType("GIDT", _group, needs_value=True)
+BYTE = ValueType("BYTE", _byte, needs_value=True)
 
 
 # ---------------------------------------------------------------- the option record
@@ -231,8 +232,13 @@ class Option:
     aliases: tuple[str, ...] = ()
     common: bool = False  # listed by -hh
 
-    def parse(self, written_name: str, raw: str | None) -> object:
-        text = written_name if raw is None else f"{written_name}={raw}"
+    def parse(self, written_name: str, raw: str | None, source: str | None = None) -> object:
+        """`source` is the address text from this option's first character to the end of
+        the argument: socat quotes that (unlexed, later options included) in its numeric
+        errors, e.g. `missing numerical value of option "rdonly=yes,creat"`."""
+        if raw is None and self.vtype.needs_value:
+            raise SocatError(f'option "{written_name}": value required')
+        text = source if source else (written_name if raw is None else f"{written_name}={raw}")
         return self.vtype.parse(self.name, text, raw)
 
 

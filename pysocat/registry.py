@@ -137,20 +137,19 @@ def _count_text(candidates: list[AddressType]) -> str:
     return " or ".join(str(n) for n in counts)
 
 
-def resolve_single(spec: AddressSpec, check_groups: bool = True) -> ResolvedAddress:
+def resolve_single(spec: AddressSpec, check_groups: bool = True, source: str | None = None) -> ResolvedAddress:
+    """Validates one address in socat's order (xioopen.c): every option is looked up,
+    group-checked against the groups of all variants of the keyword and converted first;
+    only then is the parameter count checked, so `TCP:x,foo` reports the unknown option.
+
+    `source` is the whole argument the option positions refer to (the dual text for
+    the halves of `a!!b`); socat's numeric errors quote it from the option onwards."""
+    source = spec.text if source is None else source
     candidates = lookup_address(spec.keyword)
     if not candidates:
         raise SocatError(f'unknown device/address "{spec.keyword}"')
-    matching = [c for c in candidates if c.accepts(len(spec.params))]
-    if not matching:
-        message = f"{spec.keyword}: wrong number of parameters ({len(spec.params)} instead of {_count_text(candidates)})"
-        with_params = [c for c in candidates if c.params]
-        if len(candidates) == 1 and with_params:
-            message += f": usage: {candidates[0].usage}"
-        raise SocatError(message)
-    addr_type = matching[0]
     values = OptionValues()
-    allowed = addr_type.groups | UNIVERSAL_GROUPS
+    allowed = frozenset().union(*(c.groups for c in candidates)) | UNIVERSAL_GROUPS
     for opt_spec in spec.options:
         opt = lookup_option(opt_spec.name)
         if opt is None:
@@ -160,13 +159,31 @@ def resolve_single(spec: AddressSpec, check_groups: bool = True) -> ResolvedAddr
                 f'parseopts_table(): option "{opt_spec.name}" not supported with this address type',
                 position=opt_spec.position,
             )
-        values.add(opt, opt.parse(opt_spec.name, opt_spec.value))
+        values.add(opt, opt.parse(opt_spec.name, opt_spec.value, source[opt_spec.position :]))
+    matching = [c for c in candidates if c.accepts(len(spec.params))]
+    if not matching:
+        message = f"{spec.keyword}: wrong number of parameters ({len(spec.params)} instead of {_count_text(candidates)})"
+        with_params = [c for c in candidates if c.params]
+        if len(candidates) == 1 and with_params:
+            message += f": usage: {candidates[0].usage}"
+        raise SocatError(message)
+    addr_type = matching[0]
+    if check_groups:
+        # valid for another variant of the keyword only (`PIPE,creat`): socat fails when applying
+        variant_allowed = addr_type.groups | UNIVERSAL_GROUPS
+        for opt, _value in values.occurrences:
+            if not (opt.groups & variant_allowed):
+                raise SocatError(f'applyopts(): option "{opt.name}" not implemented')
     return ResolvedAddress(addr_type, spec.keyword, spec.params, values, spec.text, not check_groups)
 
 
 def resolve(spec: Spec, check_groups: bool = True) -> Resolved:
     if isinstance(spec, DualSpec):
-        return ResolvedDual(resolve_single(spec.reader, check_groups), resolve_single(spec.writer, check_groups), spec.text)
+        return ResolvedDual(
+            resolve_single(spec.reader, check_groups, spec.text),
+            resolve_single(spec.writer, check_groups, spec.text),
+            spec.text,
+        )
     return resolve_single(spec, check_groups)
 
 

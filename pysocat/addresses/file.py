@@ -20,6 +20,7 @@ from .common import (
 OPEN_FLAG_OPTIONS = (
     (O.CREAT, os.O_CREAT), (O.EXCL, os.O_EXCL), (O.SYNC, os.O_SYNC), (O.DSYNC, os.O_DSYNC),
     (O.NOCTTY, os.O_NOCTTY), (O.NOFOLLOW, os.O_NOFOLLOW), (O.DIRECTORY, os.O_DIRECTORY), (O.APPEND, os.O_APPEND),
+    (O.NONBLOCK, os.O_NONBLOCK),  # must be in open(): a FIFO opened for reading would block
 )
 CREATE_MODE = 0o666
 

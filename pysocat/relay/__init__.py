@@ -1,1 +1,0 @@
-"""The relay engine: moves bytes between two Endpoints; knows nothing of address types."""

@@ -1,0 +1,1 @@
+"""The transfer engine: moves bytes between two Endpoints; knows nothing of address types."""
