@@ -7,6 +7,7 @@ The engine sees nothing else, so a new address type never touches the engine.
 from __future__ import annotations
 
 import os
+import select
 import socket
 import stat
 from dataclasses import dataclass, field
@@ -69,8 +70,42 @@ class Endpoint:
     on_close: list[Callable[[], None]] = field(default_factory=list)
     read_eof_errnos: tuple[int, ...] = ()  # errnos a read turns into EOF (EIO on a pty master)
     owns_fds: bool = True  # False for a dual address, whose parts close their own
+    packet_size: int = 0  # the largest packet one read may return: the engine never reads less
     _closed_write: bool = False
     _closed: bool = False
+
+    def receive(self, size: int) -> list[bytes] | None:
+        """One read of at most `size` bytes, as the packets it holds ([] when nothing was
+        ready, None at EOF). A wrapper (framed) may turn one read into several packets or
+        none; a plain descriptor returns what read(2) gave. OSError propagates to the
+        engine, which reports it in socat's words."""
+        assert self.read_fd is not None
+        try:
+            data = os.read(self.read_fd, size)
+        except BlockingIOError:
+            return []
+        except OSError as err:
+            if err.errno in self.read_eof_errnos:
+                return None
+            raise
+        return [data] if data else None
+
+    def send(self, data: bytes) -> None:
+        """Writes all of `data` as one unit (one packet on a packet address); waits while
+        the descriptor is full. OSError propagates to the engine."""
+        fd = self.write_fd
+        if fd is None:
+            return
+        view = memoryview(data)
+        while True:
+            try:
+                written = os.write(fd, view)
+            except BlockingIOError:
+                select.select([], [fd], [])
+                continue
+            if written >= len(view):
+                return
+            view = view[written:]
 
     def shutdown_write(self) -> None:
         """Passes EOF on: shutdown(SHUT_WR) a socket, close a separate write descriptor."""

@@ -136,40 +136,42 @@ class Relay:
         return min(candidates) if candidates else None
 
     def _transfer(self, d: _Direction) -> bool:
-        """Does one read from the source and writes it all; returns whether data moved."""
+        """Does one read from the source and writes what it held; returns whether data moved."""
         policy = d.source.policy
-        size = self.settings.bufsize
+        size = max(self.settings.bufsize, d.source.packet_size)
         if policy.readbytes is not None:
             size = min(size, policy.readbytes - d.read_total)
         fd = d.source.read_fd
         assert fd is not None
         try:
-            data = os.read(fd, size) if size > 0 else b""
-        except BlockingIOError:
+            packets = d.source.receive(size) if size > 0 else None
+        except SocatError as err:
+            LOG.error(str(err))
+            d.done = True
             return False
         except OSError as err:
-            if err.errno in d.source.read_eof_errnos:
-                data = b""
-            else:
-                self._io_error("read", fd, size, err, d.source)
-                d.done = True
-                return False
-        if not data:
+            self._io_error("read", fd, size, err, d.source)
+            d.done = True
+            return False
+        if packets is None:
             if policy.ignoreeof and (policy.readbytes is None or d.read_total < policy.readbytes):
                 d.retry_at = time.monotonic() + IGNOREEOF_POLL_INTERVAL
                 return False
             LOG.notice(f"socket {d.number} (fd {fd}) is at EOF")
             d.done = True
             return False
-        d.read_total += len(data)
-        data, escaped = split_at_escape(data, policy.escape)
-        data = convert_lineterm(data, policy.read_lineterm, d.target.policy.write_lineterm)
-        if data:
-            self._write(d, data)
-        if escaped or (policy.readbytes is not None and d.read_total >= policy.readbytes):
-            LOG.notice(f"socket {d.number} (fd {fd}) is at EOF")
-            d.done = True
-        return True
+        for data in packets:
+            d.read_total += len(data)
+            data, escaped = split_at_escape(data, policy.escape)
+            data = convert_lineterm(data, policy.read_lineterm, d.target.policy.write_lineterm)
+            if data:
+                self._write(d, data)
+            if escaped or d.done or (policy.readbytes is not None and d.read_total >= policy.readbytes):
+                if not d.done:
+                    LOG.notice(f"socket {d.number} (fd {fd}) is at EOF")
+                d.done = True
+                break
+        return bool(packets)
 
     def _write(self, d: _Direction, data: bytes) -> None:
         fd = d.target.write_fd
@@ -177,18 +179,16 @@ class Relay:
             return
         if self.dumper.active:
             self.dumper.block(d.tag, data)
-        view = memoryview(data)
-        while view:
-            try:
-                written = os.write(fd, view)
-            except BlockingIOError:
-                select.select([], [fd], [])
-                continue
-            except OSError as err:
-                self._io_error("write", fd, len(view), err, d.target)
-                d.done = True
-                return
-            view = view[written:]
+        try:
+            d.target.send(data)
+        except SocatError as err:
+            LOG.error(str(err))
+            d.done = True
+            return
+        except OSError as err:
+            self._io_error("write", fd, len(data), err, d.target)
+            d.done = True
+            return
         LOG.info(f"transferred {len(data)} bytes from {d.source.read_fd} to {fd}")
         d.counters.packets += 1
         d.counters.bytes += len(data)
