@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from ..errors import SocatError
 from ..log import LOG
 from ..endpoint import Endpoint
-from .convert import convert_lineterm, split_at_escape
+from .convert import RAW, convert_lineterm, split_at_escape
 from .dump import Dumper
+from .splice import HAVE_SPLICE, ReadError, SpliceUnsupported, Splicer, spliceable
 
 IGNOREEOF_POLL_INTERVAL = 1.0  # socat's pollintv: how often an ignoreeof reader is retried
 POLL_IN = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
@@ -33,6 +34,7 @@ class RelaySettings:
     hexdump: bool = False
     raw_left: str | None = None
     raw_right: str | None = None
+    splice: bool = True  # allow the zero-copy path where it changes nothing visible
 
 
 @dataclass
@@ -63,6 +65,7 @@ class _Direction:
     done: bool = False
     read_total: int = 0
     retry_at: float = 0.0  # ignoreeof: when to read again after an EOF
+    splicer: Splicer | None = None  # the zero-copy path, when nothing needs to see the bytes
 
 
 class Relay:
@@ -78,6 +81,26 @@ class Relay:
         if settings.direction != "left-to-right" and right.read_fd is not None and left.write_fd is not None:
             self.directions.append(_Direction(right, left, "<", self.stats.right_to_left, 2))
         self.buffer = bytearray(settings.bufsize)
+        for direction in self.directions:
+            if self._may_splice(direction):
+                direction.splicer = Splicer(settings.bufsize)
+
+    def _may_splice(self, d: _Direction) -> bool:
+        """Zero copy only where the copying path would pass the bytes through unchanged."""
+        source, target = d.source, d.target
+        if not HAVE_SPLICE or not self.settings.splice or self.dumper.active:
+            return False
+        if source.keeps_boundaries or target.keeps_boundaries or source.packet_size:
+            return False
+        if type(source).receive is not Endpoint.receive or type(target).send is not Endpoint.send:
+            return False  # a wrapper (framed) must see every byte
+        policy = source.policy
+        if policy.readbytes is not None or policy.escape is not None:
+            return False
+        if policy.read_lineterm != RAW or target.policy.write_lineterm != RAW:
+            return False
+        assert source.read_fd is not None and target.write_fd is not None
+        return spliceable(source.read_fd) and spliceable(target.write_fd)
 
     def run(self) -> None:
         LOG.notice(f"starting data transfer loop with FDs {_fds(self.left)} and {_fds(self.right)}")
@@ -123,6 +146,10 @@ class Relay:
                     return
         finally:
             self.dumper.close()
+            for direction in self.directions:
+                if direction.splicer is not None:
+                    direction.splicer.close()
+                    direction.splicer = None
 
     def _timeout(self, now: float, closing: float | None, last: float, active: list[_Direction]) -> float | None:
         candidates = []
@@ -143,6 +170,8 @@ class Relay:
             size = min(size, policy.readbytes - d.read_total)
         fd = d.source.read_fd
         assert fd is not None
+        if d.splicer is not None:
+            return self._splice(d, fd, size)
         try:
             packets = d.source.receive(size) if size > 0 else None
         except SocatError as err:
@@ -172,6 +201,39 @@ class Relay:
                 d.done = True
                 break
         return bool(packets)
+
+    def _splice(self, d: _Direction, fd: int, size: int) -> bool:
+        splicer = d.splicer
+        assert splicer is not None and d.target.write_fd is not None
+        try:
+            moved = splicer.move(fd, d.target.write_fd, size)
+        except SpliceUnsupported:
+            LOG.info(f"splice() not possible between fds {fd} and {d.target.write_fd}; copying")
+            splicer.close()
+            d.splicer = None
+            return False
+        except ReadError as err:
+            self._io_error("read", fd, size, err.os_error, d.source)
+            d.done = True
+            return False
+        except OSError as err:
+            self._io_error("write", d.target.write_fd, size, err, d.target)
+            d.done = True
+            return False
+        if moved is None:
+            return False
+        if moved == 0:
+            if d.source.policy.ignoreeof:
+                d.retry_at = time.monotonic() + IGNOREEOF_POLL_INTERVAL
+                return False
+            LOG.notice(f"socket {d.number} (fd {fd}) is at EOF")
+            d.done = True
+            return False
+        LOG.info(f"transferred {moved} bytes from {fd} to {d.target.write_fd}")
+        d.read_total += moved
+        d.counters.packets += 1
+        d.counters.bytes += moved
+        return True
 
     def _write(self, d: _Direction, data: bytes) -> None:
         fd = d.target.write_fd
