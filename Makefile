@@ -3,7 +3,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 PYTHON  ?= python3
-DEBS    := socat iperf3 iproute2 procps
+DEBS    := socat iperf3 iproute2 procps iputils-ping
 STAMP   := $(VENV)/.installed
 
 .PHONY: all demo test test-fast bench peer-suite clean debs

@@ -1,86 +1,148 @@
-"""Child processes started by addresses (EXEC, SYSTEM, SHELL): reaping and reporting.
+"""Child processes started by addresses (EXEC, SYSTEM, SHELL): reaping, reporting, ending.
 
-socat 1.8 reports a child that exits non-zero as `W waitpid(): child N exited with
-status S` and then exits 1; a child that socat itself terminated at the end is not
-reported. Reaping happens on SIGCHLD and when an address closes, so no zombie is left.
+socat 1.8 reports a registered child that exits non-zero (or dies on a signal) as
+`W waitpid(): child N exited with status S` and then exits 1; a child that socat itself
+ends at close is unregistered first and reported at info level only. socat 1.8 races
+here (a child that closed its output and is exiting when socat closes is often killed
+and not reported); pysocat waits briefly for such a child, so its status is reported
+reliably. Every child is reaped (on SIGCHLD, at close, at exit), so no zombie remains.
 """
 from __future__ import annotations
 
 import os
+import select
 import signal
 import time
+from dataclasses import dataclass
 
 from .log import LOG
 
-_children: dict[int, str] = {}  # pid -> label
-_terminating: set[int] = set()
+# How long socat waits for a write-only child after passing EOF to it before SIGTERM
+# (socat 1.7.4.4: a 1 s alarm in xioshutdown(), verified), and how long pysocat gives a
+# child that has closed its output to exit on its own before ending it at close.
+WAIT_DIE = 1.0
+WAIT_REAP = 0.5  # after SIGTERM: long enough to collect the child, short for a stubborn one
+POLL_STEP = 0.005
+
+
+@dataclass
+class Child:
+    label: str
+    quiet: bool = False  # ended by pysocat: its status is no error
+
+
+_children: dict[int, Child] = {}
 failed_children = 0
 
 
 def register(pid: int, label: str) -> None:
-    _children[pid] = label
+    _children[pid] = Child(label)
 
 
-def reap(block_for: int | None = None) -> None:
-    """Collects every exited child; with `block_for`, waits for that one."""
+def _report(pid: int, status: int) -> None:
+    """socat's childdied(): W for a registered child's failure, I otherwise."""
     global failed_children
+    child = _children.pop(pid, None)
+    if child is None:
+        return
+    if os.WIFEXITED(status):
+        code = os.WEXITSTATUS(status)
+        text = f"waitpid(): child {pid} exited with status {code}"
+        failed = code != 0
+    elif os.WIFSIGNALED(status):
+        text = f"waitpid(): child {pid} exited on signal {os.WTERMSIG(status)}"
+        failed = True
+    else:
+        return
+    if failed and not child.quiet:
+        LOG.warn(text)
+        failed_children += 1
+    else:
+        LOG.info(text)
+
+
+def reap() -> None:
+    """Collects every child that has exited, without blocking (also the SIGCHLD handler)."""
     while _children:
         try:
-            if block_for is not None and block_for in _children:
-                pid, status = os.waitpid(block_for, 0)
-            else:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            _children.clear()
+            _children.clear()  # no child at all is left
             return
+        except InterruptedError:
+            continue
         if pid == 0:
             return
-        if pid not in _children:
-            continue
-        _children.pop(pid, None)
-        if os.WIFEXITED(status):
-            code = os.WEXITSTATUS(status)
-            if code != 0 and pid not in _terminating:
-                LOG.warn(f"waitpid(): child {pid} exited with status {code}")
-                failed_children += 1
-            else:
-                LOG.info(f"waitpid(): child {pid} exited with status {code}")
-        elif os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            if pid not in _terminating:
-                LOG.warn(f"waitpid(): child {pid} exited on signal {sig}")
-                failed_children += 1
-            else:
-                LOG.info(f"waitpid(): child {pid} exited on signal {sig}")
-        _terminating.discard(pid)
-        if block_for is not None:
-            block_for = None
+        _report(pid, status)
+
+
+def _collect(pid: int) -> bool:
+    """Reaps `pid` if it has exited; True once it is gone."""
+    if pid not in _children:
+        return True
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        _children.pop(pid, None)  # collected elsewhere (SIGCHLD handler), already reported
+        return True
+    except InterruptedError:
+        return False
+    if done == 0:
+        return pid not in _children  # the SIGCHLD handler may have run meanwhile
+    _report(done, status)
+    return True
 
 
 def alive(pid: int) -> bool:
-    reap()
-    return pid in _children
+    return not _collect(pid)
 
 
-def terminate(pid: int, grace: float = 0.0) -> None:
-    """Ends a child at close: SIGTERM if it still runs, then reaps it."""
-    if not alive(pid):
+def wait_exit(pid: int, timeout: float) -> bool:
+    """Gives the child up to `timeout` seconds to exit on its own; True if it did."""
+    deadline = time.monotonic() + timeout
+    while not _collect(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_STEP)
+    return True
+
+
+def end(pid: int) -> None:
+    """socat's xioclose(): unregister (no error for what follows), then SIGTERM."""
+    if _collect(pid):
         return
-    deadline = time.monotonic() + grace
-    while grace and time.monotonic() < deadline and alive(pid):
-        time.sleep(0.01)
-    if not alive(pid):
-        return
-    _terminating.add(pid)
+    _children[pid].quiet = True
     try:
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    reap(block_for=pid)
+    except ProcessLookupError as err:
+        LOG.info(f"kill({pid}, SIGTERM): {os.strerror(err.errno or 0)}")
+
+
+def collect_ended(pid: int) -> None:
+    """After end(): reap the child if it goes within WAIT_REAP; a child that ignores
+    SIGTERM is left running (as socat leaves it) and reaped by the final reap()."""
+    wait_exit(pid, WAIT_REAP)
+
+
+def output_ended(fd: int | None) -> bool:
+    """Whether the child has closed its side of `fd` (hang-up or peer shutdown), i.e. it
+    is most likely exiting: then pysocat waits for its status instead of killing it."""
+    if fd is None:
+        return False
+    poller = select.poll()
+    rdhup = getattr(select, "POLLRDHUP", 0x2000)
+    poller.register(fd, select.POLLIN | rdhup)
+    try:
+        events = poller.poll(0)
+    except OSError:
+        return False
+    return any(ev & (select.POLLHUP | rdhup | select.POLLERR) for _, ev in events)
 
 
 def forward_signal(signum: int) -> None:
-    for pid in list(_children):
+    for pid, child in list(_children.items()):
+        if child.quiet:
+            continue
         try:
             os.kill(pid, signum)
         except ProcessLookupError:

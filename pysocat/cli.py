@@ -196,6 +196,8 @@ def parse_arguments(args: list[str]) -> Settings:
                 settings.check_groups = False
             else:
                 settings.ip_preference = flag
+                # socat 1.8 keeps the preference where resolvers (and children) find it
+                os.environ["SOCAT_PREFERRED_RESOLVE_IP"] = flag
         else:
             raise SocatError(f'unknown option "{arg}"; use option "-h" for help')
         i += 1
@@ -274,6 +276,23 @@ def explain(settings: Settings) -> int:
     return 0
 
 
+def _names_nofork(text: str) -> bool:
+    """Whether an address asks for nofork, which decides how the first one is opened; a
+    text that does not parse is not nofork (its error comes when it is opened)."""
+    from . import option_table as O
+    from .options import lookup_option
+    from .quickparse import parse_address
+    from .spec import AddressSpec
+
+    if "nofork" not in text.lower():
+        return False
+    try:
+        spec = parse_address(text)
+    except SocatError:
+        return False
+    return isinstance(spec, AddressSpec) and any(lookup_option(o.name) is O.NOFORK for o in spec.options)
+
+
 def run(settings: Settings) -> int:
     from . import children
     from .quickparse import parse_address
@@ -283,7 +302,12 @@ def run(settings: Settings) -> int:
     from . import option_table as O
 
     _require_two_addresses(settings)
-    resolved = [resolve(parse_address(text), settings.check_groups) for text in settings.addresses]
+
+    def resolved(index: int) -> object:
+        """socat parses an address just before opening it: the first address is open (a
+        file created, its notices logged) before an error in the second is found."""
+        return resolve(parse_address(settings.addresses[index]), settings.check_groups, settings.sloppy)
+
     env_pid = str(os.getpid())
     os.environ.setdefault("SOCAT_PPID", env_pid)
     os.environ["SOCAT_PID"] = env_pid
@@ -298,17 +322,17 @@ def run(settings: Settings) -> int:
         writable = [settings.direction != "left-to-right", settings.direction != "right-to-left"]
         from .registry import ResolvedAddress
 
-        second = resolved[1]
+        second = resolved(1) if _names_nofork(settings.addresses[1]) else None
         if isinstance(second, ResolvedAddress) and second.options.flag(O.NOFORK):
             from .addresses.exec import exec_in_place
             from .addresses.common import OpenContext
 
-            first = open_resolved(resolved[0], True, True, LOG.program)
+            first = open_resolved(resolved(0), True, True, LOG.program)
             endpoints.append(first)
             exec_in_place(second, OpenContext(environment={}), first)
         for index in range(2):
             try:
-                endpoints.append(open_resolved(resolved[index], readable[index], writable[index], LOG.program))
+                endpoints.append(open_resolved(resolved(index), readable[index], writable[index], LOG.program))
             except SocatError as err:
                 if not settings.sloppy:
                     raise
@@ -346,6 +370,23 @@ def run(settings: Settings) -> int:
     return 1 if (LOG.errors and not settings.sloppy) or children.failed_children else 0
 
 
+# socat_signal()'s level for "exiting on signal N" (verified with socat 1.7.4.4 -d -d)
+SIGNAL_EXIT_LEVELS = {signal.SIGINT: "N", signal.SIGHUP: "N", signal.SIGTERM: "W"}
+
+
+def _log_signal_exit(signum: int, status: int) -> None:
+    """socat's lines for a fatal signal: SIGTERM is W, SIGINT and SIGHUP are N; other
+    signals (SIGQUIT) are E, whose exit-on-error logs exit() inside the handler, before
+    the handler's "finishing" line and the final exit()."""
+    level = SIGNAL_EXIT_LEVELS.get(signum, "E")
+    LOG.notice(f"socat_signal(): handling signal {signum}")
+    LOG.log(level, f"exiting on signal {signum}")
+    if level == "E":
+        LOG.notice(f"exit({status})")
+    LOG.notice(f"socat_signal(): finishing signal {signum}")
+    LOG.notice(f"exit({status})")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     LOG.program = program_name(argv[0])
@@ -378,12 +419,12 @@ def main(argv: list[str] | None = None) -> int:
             LOG.log(err.level, err.text)
         status = 1
     except SignalExit as exc:
-        name = {signal.SIGINT: "N", signal.SIGTERM: "W"}.get(exc.signum, "W")
-        LOG.log(name, f"exiting on signal {exc.signum}")
         status = 128 + exc.signum
+        _log_signal_exit(exc.signum, status)
+        return status & 0xFF
     except KeyboardInterrupt:
-        LOG.notice("exiting on signal 2")
-        status = 130
+        _log_signal_exit(signal.SIGINT, 130)
+        return 130
     if status in (0, -1):
         LOG.notice(f"exiting with status {status}")
     else:

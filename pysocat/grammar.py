@@ -120,7 +120,11 @@ def _build() -> dict[str, pp.ParserElement]:
         )
         options = pp.ZeroOrMore(pp.Suppress(",") + pp.Optional(option | nameless))
         single = (keyword + pp.Group(pp.ZeroOrMore(param)) + pp.Group(options)).set_parse_action(_single)
-        address = single + pp.Optional(pp.Suppress(DUAL_SEPARATOR) + single) + pp.StringEnd()
+        # socat reads at most two parts: whatever follows a second "!!" is ignored (verified
+        # with 1.7.4.4: `STDIN!!STDOUT!!FOO` relays stdin to stdout, exit 0)
+        ignored = pp.Literal(DUAL_SEPARATOR).set_parse_action(lambda s, loc, t: _Cut(loc)) + pp.Suppress(
+            pp.Regex(r"(?s).*"))
+        address = single + pp.Optional(pp.Suppress(DUAL_SEPARATOR) + single + pp.Optional(ignored)) + pp.StringEnd()
         words = pp.Optional(pp.Suppress(pp.Regex(" +"))) + pp.ZeroOrMore(
             token(" ", dual_ends=False) + pp.Optional(pp.Suppress(pp.Regex(" +")))
         ) + pp.StringEnd()
@@ -148,6 +152,13 @@ def split_command_line(text: str) -> list[str]:
         raise GrammarError(f'unexpected end of address "{text}"', position=exc.loc) from None
 
 
+class _Cut:
+    """Where the ignored third part of an address starts (its "!!")."""
+
+    def __init__(self, loc: int) -> None:
+        self.loc = loc
+
+
 class _Marked:
     """A keyword with the offset where it starts."""
 
@@ -170,14 +181,15 @@ def parse_address(text: str) -> Spec:
     except _UnexpectedEnd as exc:
         raise GrammarError(f'unexpected end of address "{text}"', position=exc.loc) from None
     except pp.ParseBaseException as exc:
-        # the only other failure is a third "!!" part: socat reads it as an unknown address
+        # not expected (every text parses); kept as socat's reaction to an unreadable part
         rest = text[exc.loc :]
         bad = rest[2:] if rest.startswith(DUAL_SEPARATOR) else rest
         raise GrammarError(f'unknown device/address "{bad.split(",")[0].split(":")[0]}"', position=exc.loc) from None
-    singles: list[AddressSpec] = list(result)
+    singles: list[AddressSpec] = [part for part in result if isinstance(part, AddressSpec)]
+    end = next((part.loc for part in result if isinstance(part, _Cut)), len(text))
     if len(singles) == 2:
         reader, writer = singles
         reader = replace(reader, text=text[: singles[1].position - 2])
-        writer = replace(writer, text=text[singles[1].position :])
+        writer = replace(writer, text=text[singles[1].position : end])
         return DualSpec(reader, writer, text)
     return replace(singles[0], text=text)

@@ -54,16 +54,29 @@ def _combine(reader: Endpoint | None, writer: Endpoint | None) -> Endpoint:
         keeps_boundaries=bool(reader and reader.keeps_boundaries),
         read_eof_errnos=reader.read_eof_errnos if reader else (),
         owns_fds=False,
+        packet_size=reader.packet_size if reader else 0,
     )
     combined.on_close.extend(part.close for part in (reader, writer) if part is not None)
+    combined.read_part = reader
     combined.write_part = writer
     return combined
 
 
 class DualEndpoint(Endpoint):
-    """The write side belongs to the second part, which shuts it down in its own way."""
+    """Reads through the first part and writes through the second, so each part keeps its
+    own way of reading, writing (a datagram sendto, a frame) and shutting down."""
 
+    read_part: Endpoint | None = None
     write_part: Endpoint | None = None
+
+    def receive(self, size: int) -> list[bytes] | None:
+        if self.read_part is None:
+            return None
+        return self.read_part.receive(size)
+
+    def send(self, data: bytes) -> None:
+        if self.write_part is not None:
+            self.write_part.send(data)
 
     def shutdown_write(self) -> None:
         if self.write_part is not None:

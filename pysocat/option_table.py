@@ -10,7 +10,7 @@ from __future__ import annotations
 import termios as _t
 
 from .options import (
-    BOOL, BYTE, CONST, GROUP, INT, MODE, OFF, SIZE, STRING, TIMEVAL, USER, Group, Option, option,
+    BOOL, BYTE, CONST, GROUP, INT, MODE, OFF, READ_LIMIT, SIZE, STRING, TIMEVAL, USER, Group, Option, option,
 )
 
 G = Group
@@ -21,7 +21,7 @@ CRNL = option("crnl", CONST, G.APPL, "LATE", "convert LF to CRLF when writing; s
               ("crlf",), common=True)
 IGNOREEOF = option("ignoreeof", BOOL, G.APPL, "LATE", "at EOF keep polling for more data, like tail -f",
                    ("ignoreof",), common=True)
-READBYTES = option("readbytes", SIZE, G.APPL, "LATE", "read at most this many bytes, then report EOF",
+READBYTES = option("readbytes", READ_LIMIT, G.APPL, "LATE", "read at most this many bytes, then report EOF",
                    ("bytes",), common=True)
 ESCAPE = option("escape", INT, G.APPL, "INIT", "a byte value that acts as EOF when read (e.g. 0x0f)", common=True)
 
@@ -200,3 +200,191 @@ RAWER = option("termios-rawer", CONST, G.TERMIOS, "FD", "raw mode and no echo", 
 CFMAKERAW = option("termios-cfmakeraw", CONST, G.TERMIOS, "FD", "cfmakeraw(): fully raw terminal",
                    ("cfmakeraw",), common=True)
 SANE = option("sane", CONST, G.TERMIOS, "FD", "set the terminal to sane defaults")
+
+# ---------------------------------------------------------------- NETWORK: sockets (addresses/sockets.py)
+# Plain socket options are data: SOCKOPTS maps each record to (level, optname, how the value is
+# passed); addresses/sockets.py applies them all with one applier. Names, aliases, groups, phases
+# and types follow socat's -hhh (1.8 where it differs from 1.7.4.4).
+from .options import (  # noqa: E402
+    INT_NULL, IP4NAME, IP_MREQN, LINGER, SOCKOPT_BIN, SOCKOPT_INT, SOCKOPT_STRING, STRING_NULL_DASH, TIMESPEC,
+    UINT, USHORT,
+)
+import socket as _s  # noqa: E402
+
+_IPAPP = (G.UDP, G.TCP, G.SCTP)
+_IP = (G.IP4, G.IP6)
+
+REUSEADDR = option("so-reuseaddr", INT_NULL, G.SOCKET, "PREBIND", "SO_REUSEADDR: allow a quick rebind of the port",
+                   ("reuseaddr",), common=True)
+REUSEPORT = option("so-reuseport", INT, G.SOCKET, "PREBIND", "SO_REUSEPORT: share the port with other sockets",
+                   ("reuseport",))
+KEEPALIVE = option("so-keepalive", INT, G.SOCKET, "FD", "SO_KEEPALIVE: send keepalive probes", ("keepalive",),
+                   common=True)
+SNDBUF = option("so-sndbuf", INT, G.SOCKET, "PASTSOCKET", "SO_SNDBUF: the send buffer size", ("sndbuf",),
+                common=True)
+RCVBUF = option("so-rcvbuf", INT, G.SOCKET, "PASTSOCKET", "SO_RCVBUF: the receive buffer size", ("rcvbuf",),
+                common=True)
+SNDBUF_LATE = option("so-sndbuf-late", INT, G.SOCKET, "LATE", "SO_SNDBUF, set once connected", ("sndbuf-late",))
+RCVBUF_LATE = option("so-rcvbuf-late", INT, G.SOCKET, "LATE", "SO_RCVBUF, set once connected", ("rcvbuf-late",))
+LINGER_OPT = option("so-linger", LINGER, G.SOCKET, "PASTSOCKET", "SO_LINGER: close() waits this many seconds",
+                    ("linger",))
+BROADCAST = option("so-broadcast", INT, G.SOCKET, "PASTSOCKET", "SO_BROADCAST: allow sending to broadcast addresses",
+                   ("broadcast",))
+BINDTODEVICE = option("so-bindtodevice", STRING, G.SOCKET, "PASTSOCKET", "SO_BINDTODEVICE: use this interface only",
+                      ("bindtodevice", "if", "interface"))
+RCVTIMEO = option("so-rcvtimeo", TIMEVAL, G.SOCKET, "PASTSOCKET", "SO_RCVTIMEO: receive timeout", ("rcvtimeo",))
+SNDTIMEO = option("so-sndtimeo", TIMEVAL, G.SOCKET, "PASTSOCKET", "SO_SNDTIMEO: send timeout", ("sndtimeo",))
+SO_DEBUG = option("so-debug", INT, G.SOCKET, "PASTSOCKET", "SO_DEBUG", ("debug",))
+DONTROUTE = option("so-dontroute", INT, G.SOCKET, "PASTSOCKET", "SO_DONTROUTE: bypass routing", ("dontroute",))
+OOBINLINE = option("so-oobinline", INT, G.SOCKET, "PASTSOCKET", "SO_OOBINLINE: urgent data inline", ("oobinline",))
+PRIORITY = option("so-priority", INT, G.SOCKET, "PASTSOCKET", "SO_PRIORITY: the queueing priority", ("priority",))
+RCVLOWAT = option("so-rcvlowat", INT, G.SOCKET, "PASTSOCKET", "SO_RCVLOWAT", ("rcvlowat",))
+SNDLOWAT = option("so-sndlowat", INT, G.SOCKET, "PASTSOCKET", "SO_SNDLOWAT", ("sndlowat",))
+NODELAY = option("tcp-nodelay", INT, G.TCP, "PASTSOCKET", "TCP_NODELAY: send small segments at once", ("nodelay",),
+                 common=True)
+KEEPIDLE = option("tcp-keepidle", INT, G.TCP, "PASTSOCKET", "TCP_KEEPIDLE: idle seconds before probes", ("keepidle",))
+KEEPINTVL = option("tcp-keepintvl", INT, G.TCP, "PASTSOCKET", "TCP_KEEPINTVL: seconds between probes",
+                   ("keepintvl",))
+KEEPCNT = option("tcp-keepcnt", INT, G.TCP, "PASTSOCKET", "TCP_KEEPCNT: probes before the connection drops",
+                 ("keepcnt",))
+MAXSEG = option("tcp-maxseg", INT, G.TCP, "PASTSOCKET", "TCP_MAXSEG: the maximum segment size", ("maxseg", "mss"),
+                common=True)
+MAXSEG_LATE = option("tcp-maxseg-late", INT, G.TCP, "CONNECTED", "TCP_MAXSEG, set once connected", ("mss-late",))
+CORK = option("tcp-cork", INT, G.TCP, "PASTSOCKET", "TCP_CORK: send only full segments", ("cork",))
+DEFER_ACCEPT = option("tcp-defer-accept", INT, G.TCP, "PASTSOCKET", "TCP_DEFER_ACCEPT: accept once data arrived",
+                      ("defer-accept",))
+LINGER2 = option("tcp-linger2", INT, G.TCP, "PASTSOCKET", "TCP_LINGER2: FIN_WAIT2 lifetime", ("linger2",))
+SYNCNT = option("tcp-syncnt", INT, G.TCP, "PASTSOCKET", "TCP_SYNCNT: SYN retransmits", ("syncnt",))
+IP_TTL = option("ip-ttl", INT, _IP, "PASTSOCKET", "IP_TTL: the time to live of sent packets", ("ttl",), common=True)
+IP_TOS = option("ip-tos", INT, _IP, "PASTSOCKET", "IP_TOS: the type of service of sent packets", ("tos",))
+MTU_DISCOVER = option("ip-mtu-discover", INT, _IP, "PASTSOCKET", "IP_MTU_DISCOVER: 0, 1 or 2", ("mtudiscover",))
+FREEBIND = option("ip-freebind", INT, _IP, "PASTSOCKET", "IP_FREEBIND: bind to an address not (yet) local",
+                  ("freebind",))
+TRANSPARENT = option("ip-transparent", BOOL, _IP, "PREBIND", "IP_TRANSPARENT: transparent proxying",
+                     ("transparent",))
+MULTICAST_TTL = option("ip-multicast-ttl", BYTE, _IP, "PASTSOCKET", "IP_MULTICAST_TTL", ("multicast-ttl",))
+MULTICAST_LOOP = option("ip-multicast-loop", BYTE, _IP, "PASTSOCKET", "IP_MULTICAST_LOOP", ("multicast-loop",))
+MULTICAST_IF = option("ip-multicast-if", IP4NAME, _IP, "PASTSOCKET", "IP_MULTICAST_IF: send multicast from this address",
+                      ("multicast-if",))
+ADD_MEMBERSHIP = option("ip-add-membership", IP_MREQN, _IP, "PASTSOCKET",
+                        "join a multicast group: <group>:<if-addr|if-name|if-index>", ("add-membership",))
+JOIN_GROUP = option("ipv6-join-group", IP_MREQN, G.IP6, "PASTSOCKET", "join an IPv6 multicast group: <group>:<if>",
+                    ("join-group",))
+V6ONLY = option("ipv6-v6only", INT, G.IP6, "PREBIND", "IPV6_V6ONLY: no IPv4-mapped addresses", ("ipv6only",))
+UNICAST_HOPS = option("ipv6-unicast-hops", INT, G.IP6, "PASTSOCKET", "IPV6_UNICAST_HOPS")
+TCLASS = option("ipv6-tclass", INT, G.IP6, "PASTSOCKET", "IPV6_TCLASS")
+SETSOCKOPT = option("setsockopt", SOCKOPT_BIN, G.SOCKET, "CONNECTED", "setsockopt(<level>:<optname>:<dalan bytes>)",
+                    ("sockopt",))
+SETSOCKOPT_BIN = option("setsockopt-bin", SOCKOPT_BIN, G.SOCKET, "CONNECTED",
+                        "setsockopt(<level>:<optname>:<dalan bytes>)", ("sockopt-bin",))
+SETSOCKOPT_INT = option("setsockopt-int", SOCKOPT_INT, G.SOCKET, "CONNECTED", "setsockopt(<level>:<optname>:<int>)",
+                        ("sockopt-int",))
+SETSOCKOPT_STRING = option("setsockopt-string", SOCKOPT_STRING, G.SOCKET, "CONNECTED",
+                           "setsockopt(<level>:<optname>:<string>)", ("sockopt-string",))
+SETSOCKOPT_LISTEN = option("setsockopt-listen", SOCKOPT_BIN, G.SOCKET, "PREBIND",
+                           "setsockopt on the listening socket before bind", ("sockopt-listen",))
+BIND = option("bind", STRING, G.SOCKET, "BIND", "bind to this local address: <host>[:<port>] or a path",
+              common=True)
+CONNECT_TIMEOUT = option("connect-timeout", TIMEVAL, G.SOCKET, "PASTSOCKET", "give up connecting after this time",
+                         common=True)
+PF = option("protocol-family", STRING, G.SOCKET, "PRESOCKET", "the protocol family: ip4 or ip6 (or a number)",
+            ("pf",), common=True)
+SO_TYPE = option("so-type", INT, G.SOCKET, "SOCKET", "the socket type: 1 stream, 2 dgram, 5 seqpacket",
+                 ("socktype", "type"))
+SO_PROTOCOL = option("so-protocol", INT, G.SOCKET, "SOCKET", "the protocol number for socket()", ("protocol",))
+NULL_EOF = option("null-eof", BOOL, G.SOCKET, "INIT", "an empty datagram means EOF")
+SOURCEPORT = option("sourceport", USHORT, _IPAPP, "LATE",
+                    "connect from this local port; when listening, accept only peers from it", ("sp",), common=True)
+LOWPORT = option("lowport", BOOL, _IPAPP, "LATE", "use a privileged source port (640..1023); accept only such peers")
+RETRY = option("retry", UINT, G.RETRY, "INIT", "retry a failed connect or listen this many times", common=True)
+FOREVER = option("forever", BOOL, G.RETRY, "INIT", "retry a failed connect or listen forever", common=True)
+INTERVAL = option("interval", TIMESPEC, G.RETRY, "INIT", "seconds between retries (default 1)")
+RANGE_OPT = option("range", STRING, G.RANGE, "ACCEPT", "accept peers from <addr>/<bits> or <addr>:<mask> only",
+                   common=True)
+TCPWRAP = option("tcpwrappers", STRING_NULL_DASH, G.RANGE, "ACCEPT", "libwrap access control (not supported)",
+                 ("tcpwrap",))
+BACKLOG = option("backlog", INT, G.LISTEN, "LISTEN", "the listen() queue length (default 5)", common=True)
+ACCEPT_TIMEOUT = option("accept-timeout", TIMEVAL, G.LISTEN, "PASTLISTEN", "give up waiting for a peer after this time",
+                        ("listen-timeout",), common=True)
+FORK = option("fork", BOOL, G.CHILD, "CONNECTED", "handle each connection in a new child process", common=True)
+MAX_CHILDREN = option("max-children", INT, G.CHILD, "PASTACCEPT", "at most this many children at a time",
+                      common=True)
+TIGHTSOCKLEN = option("unix-tightsocklen", BOOL, G.UNIX, "PREBIND", "pass the exact length of a UNIX address",
+                      ("tightsocklen",))
+
+# Options applied by setsockopt() with no code of their own: (level, optname, value kind).
+# Value kinds: "int" (an int), "linger" (struct linger {1, n}), "timeval", "string" (a NUL-ended name).
+SOCKOPTS: dict[Option, tuple[int, int, str]] = {
+    REUSEPORT: (_s.SOL_SOCKET, _s.SO_REUSEPORT, "int"),
+    KEEPALIVE: (_s.SOL_SOCKET, _s.SO_KEEPALIVE, "int"),
+    SNDBUF: (_s.SOL_SOCKET, _s.SO_SNDBUF, "int"),
+    RCVBUF: (_s.SOL_SOCKET, _s.SO_RCVBUF, "int"),
+    LINGER_OPT: (_s.SOL_SOCKET, _s.SO_LINGER, "linger"),
+    BROADCAST: (_s.SOL_SOCKET, _s.SO_BROADCAST, "int"),
+    BINDTODEVICE: (_s.SOL_SOCKET, 25, "string"),  # SO_BINDTODEVICE
+    RCVTIMEO: (_s.SOL_SOCKET, _s.SO_RCVTIMEO, "timeval"),
+    SNDTIMEO: (_s.SOL_SOCKET, _s.SO_SNDTIMEO, "timeval"),
+    SO_DEBUG: (_s.SOL_SOCKET, _s.SO_DEBUG, "int"),
+    DONTROUTE: (_s.SOL_SOCKET, _s.SO_DONTROUTE, "int"),
+    OOBINLINE: (_s.SOL_SOCKET, _s.SO_OOBINLINE, "int"),
+    PRIORITY: (_s.SOL_SOCKET, 12, "int"),  # SO_PRIORITY
+    RCVLOWAT: (_s.SOL_SOCKET, _s.SO_RCVLOWAT, "int"),
+    SNDLOWAT: (_s.SOL_SOCKET, _s.SO_SNDLOWAT, "int"),
+    NODELAY: (_s.IPPROTO_TCP, _s.TCP_NODELAY, "int"),
+    KEEPIDLE: (_s.IPPROTO_TCP, 4, "int"),  # TCP_KEEPIDLE
+    KEEPINTVL: (_s.IPPROTO_TCP, 5, "int"),  # TCP_KEEPINTVL
+    KEEPCNT: (_s.IPPROTO_TCP, 6, "int"),  # TCP_KEEPCNT
+    MAXSEG: (_s.IPPROTO_TCP, _s.TCP_MAXSEG, "int"),
+    CORK: (_s.IPPROTO_TCP, 3, "int"),  # TCP_CORK
+    DEFER_ACCEPT: (_s.IPPROTO_TCP, 9, "int"),  # TCP_DEFER_ACCEPT
+    LINGER2: (_s.IPPROTO_TCP, 8, "int"),  # TCP_LINGER2
+    SYNCNT: (_s.IPPROTO_TCP, 7, "int"),  # TCP_SYNCNT
+    IP_TTL: (_s.IPPROTO_IP, _s.IP_TTL, "int"),
+    IP_TOS: (_s.IPPROTO_IP, _s.IP_TOS, "int"),
+    MTU_DISCOVER: (_s.IPPROTO_IP, 10, "int"),  # IP_MTU_DISCOVER
+    FREEBIND: (_s.IPPROTO_IP, 15, "int"),  # IP_FREEBIND
+    MULTICAST_TTL: (_s.IPPROTO_IP, _s.IP_MULTICAST_TTL, "int"),
+    MULTICAST_LOOP: (_s.IPPROTO_IP, _s.IP_MULTICAST_LOOP, "int"),
+    UNICAST_HOPS: (_s.IPPROTO_IPV6, 16, "int"),  # IPV6_UNICAST_HOPS
+    TCLASS: (_s.IPPROTO_IPV6, 67, "int"),  # IPV6_TCLASS
+}
+# Applied before bind() on the socket that binds (listening or connecting); never after accept().
+PREBIND_SOCKOPTS: dict[Option, tuple[int, int, str]] = {
+    REUSEADDR: (_s.SOL_SOCKET, _s.SO_REUSEADDR, "int"),
+    V6ONLY: (_s.IPPROTO_IPV6, _s.IPV6_V6ONLY, "int"),
+    TRANSPARENT: (_s.IPPROTO_IP, 19, "int"),  # IP_TRANSPARENT
+}
+# Applied once the connection exists (socat's PH_CONNECTED and PH_LATE).
+LATE_SOCKOPTS: dict[Option, tuple[int, int, str]] = {
+    SNDBUF_LATE: (_s.SOL_SOCKET, _s.SO_SNDBUF, "int"),
+    RCVBUF_LATE: (_s.SOL_SOCKET, _s.SO_RCVBUF, "int"),
+    MAXSEG_LATE: (_s.IPPROTO_TCP, _s.TCP_MAXSEG, "int"),
+}
+
+# ---------------------------------------------------------------- INTERFACE: TUN/TAP (socat: xio-tun.c)
+# -hh lists what socat 1.7.4.4's -hh lists (tun-*, iff-broadcast, iff-debug, iff-multicast).
+TUN_DEVICE = option("tun-device", STRING, G.INTERFACE, "OPEN", "the TUN clone device (default /dev/net/tun)",
+                    common=True)
+TUN_NAME = option("tun-name", STRING, G.INTERFACE, "FD", "the interface name (default: the kernel picks tunN/tapN)",
+                  common=True)
+TUN_TYPE = option("tun-type", STRING, G.INTERFACE, "FD", "tun (IP packets) or tap (Ethernet frames)", common=True)
+IFF_NO_PI = option("iff-no-pi", BOOL, G.INTERFACE, "FD", "IFF_NO_PI: no 4-byte packet information header",
+                   ("no-pi", "tun-no-pi"))
+INTERFACE_MTU = option("interface-mtu", INT, G.INTERFACE, "FD",
+                       "the interface MTU (default: chosen from the transport, see auto-MTU)", ("if-mtu",))
+TUN_OFFLOAD = option("tun-offload", BOOL, G.INTERFACE, "FD",
+                     "IFF_VNET_HDR and TUNSETOFFLOAD: checksum and segmentation offload (pysocat)")
+# Interface flags are plain data: (option, IFF_ bit); one applier sets (value 1) or clears (0) them all.
+IFF_FLAGS: dict[Option, int] = {}
+for _name, _bit, _aliases in (
+    ("iff-up", 0x1, ("up",)), ("iff-broadcast", 0x2, ()), ("iff-debug", 0x4, ()),
+    ("iff-loopback", 0x8, ("loopback",)), ("iff-pointopoint", 0x10, ("pointopoint",)),
+    ("iff-notrailers", 0x20, ("notrailers",)), ("iff-running", 0x40, ("running",)),
+    ("iff-noarp", 0x80, ("noarp",)), ("iff-promisc", 0x100, ("promisc",)), ("iff-allmulti", 0x200, ("allmulti",)),
+    ("iff-master", 0x400, ("master",)), ("iff-slave", 0x800, ("slave",)), ("iff-multicast", 0x1000, ("multicast",)),
+    ("iff-portsel", 0x2000, ("portsel",)), ("iff-automedia", 0x4000, ("automedia",)),
+    ("iff-dynamic", 0x8000, ("dynamic",)),
+):
+    IFF_FLAGS[option(_name, BOOL, G.INTERFACE, "FD", f"set (or with =0 clear) the IFF_{_name[4:].upper()} "
+                     f"interface flag", _aliases, common=_name in ("iff-broadcast", "iff-debug", "iff-multicast"))] = _bit
+IFF_UP = next(o for o in IFF_FLAGS if o.name == "iff-up")

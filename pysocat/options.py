@@ -44,6 +44,7 @@ class Group(str, enum.Enum):
     CHILD = "CHILD"
     RETRY = "RETRY"
     RANGE = "RANGE"
+    INTERFACE = "INTERFACE"  # network interfaces: TUN/TAP (socat's GROUP_TUN is the same group)
 
 
 # Options of these groups are valid on every address (socat applies them to any address).
@@ -92,21 +93,36 @@ def strtod(text: str) -> tuple[float, str]:
     return float(match.group(1)), text[match.end() :]
 
 
+class NumericError(SocatError):
+    """A bad number in an option value. socat (xioopts.c) logs the error and, under -s,
+    goes on with what strtoul/strtod made of it: `prefix` is the text they consumed
+    ("" when nothing: the value is 0), and `messages` every line socat logs for it
+    (no digits at all gives "missing numerical value" and then "trailing garbage")."""
+
+    def __init__(self, messages: list[str], prefix: str) -> None:
+        super().__init__(messages[0])
+        self.messages = messages
+        self.prefix = prefix
+
+
+def _number_errors(option_text: str, raw: str, rest: str) -> None:
+    missing = f'parseopts(): missing numerical value of option "{option_text}"'
+    garbage = f'parseopts(): trailing garbage in numerical arg of option "{option_text}"'
+    if rest == raw:
+        raise NumericError([missing, garbage] if raw else [missing], "")
+    if rest:
+        raise NumericError([garbage], raw[: len(raw) - len(rest)])
+
+
 def numeric(option_text: str, raw: str, base: int = 0) -> int:
     value, rest = strtoul(raw, base)
-    if rest == raw:
-        raise SocatError(f'parseopts(): missing numerical value of option "{option_text}"')
-    if rest:
-        raise SocatError(f'parseopts(): trailing garbage in numerical arg of option "{option_text}"')
+    _number_errors(option_text, raw, rest)
     return value
 
 
 def seconds(option_text: str, raw: str) -> float:
     value, rest = strtod(raw)
-    if rest == raw:
-        raise SocatError(f'parseopts(): missing numerical value of option "{option_text}"')
-    if rest:
-        raise SocatError(f'parseopts(): trailing garbage in numerical arg of option "{option_text}"')
+    _number_errors(option_text, raw, rest)
     return value
 
 
@@ -171,9 +187,8 @@ def _int_null(name: str, text: str, raw: str | None) -> object:
 def _user(name: str, text: str, raw: str | None) -> object:
     if raw is None:
         raise SocatError(f'option "{name}": value required')
-    value, rest = strtoul(raw, 0)
-    if rest != raw and not rest:
-        return value
+    if raw[:1].isdigit():  # socat: a leading digit means a number, "0:0" is trailing garbage
+        return numeric(text, raw)
     import pwd
 
     try:
@@ -185,9 +200,8 @@ def _user(name: str, text: str, raw: str | None) -> object:
 def _group(name: str, text: str, raw: str | None) -> object:
     if raw is None:
         raise SocatError(f'option "{name}": value required')
-    value, rest = strtoul(raw, 0)
-    if rest != raw and not rest:
-        return value
+    if raw[:1].isdigit():  # socat: a leading digit means a number, "0:0" is trailing garbage
+        return numeric(text, raw)
     import grp
 
     try:
@@ -205,6 +219,16 @@ def _byte(name: str, text: str, raw: str | None) -> object:
 BOOL = ValueType("BOOL", _bool)
 INT = ValueType("INT", _int)
 SIZE = ValueType("SIZE_T", _int)
+
+
+def _read_limit(name: str, text: str, raw: str | None) -> object:
+    """readbytes: 0 means no limit in socat (xfd->readbytes is tested for non-zero), so it
+    is stored as None, the engine's "unlimited"."""
+    value = _int(name, text, raw)
+    return value or None
+
+
+READ_LIMIT = ValueType("SIZE_T", _read_limit)
 OFF = ValueType("OFF64", _signed)
 MODE = ValueType("MODE_T", _mode, needs_value=True)
 TIMEVAL = ValueType("STRUCT-TIMEVAL", _timeval, needs_value=True)
@@ -216,6 +240,47 @@ INT_NULL = ValueType("INT/NULL", _int_null)
 USER = ValueType("UIDT", _user, needs_value=True)
 GROUP = ValueType("GIDT", _group, needs_value=True)
 BYTE = ValueType("BYTE", _byte, needs_value=True)
+
+
+# Network value types (socat: TYPE_UINT, TYPE_USHORT, TYPE_TIMESPEC, TYPE_LINGER, TYPE_INT_INT_BIN ...).
+def _ushort(name: str, text: str, raw: str | None) -> object:
+    if raw is None:
+        raise SocatError(f'option "{name}": value required')
+    return numeric(text, raw) & 0xFFFF
+
+
+def _sockopt_triple(kind: str) -> Callable[[str, str, "str | None"], object]:
+    """`<level>:<optname>:<value>`: two numbers, then an int, a string or dalan bytes.
+    The value stays text here; the socket module converts it (dalan syntax)."""
+
+    def parse(name: str, text: str, raw: str | None) -> object:
+        if raw is None:
+            raise SocatError(f'option "{name}": value required')
+        parts = raw.split(":", 2)
+        if len(parts) < 3:
+            raise SocatError(f'option "{name}": parameters missing')
+        level, rest = strtoul(parts[0], 0)
+        optname, rest2 = strtoul(parts[1], 0)
+        if rest or rest2 or not parts[0] or not parts[1]:
+            raise SocatError(f'parseopts(): trailing garbage in numerical arg of option "{text}"')
+        value: object = parts[2]
+        if kind == "int":
+            value = numeric(text, parts[2])
+        return (level, optname, kind, value)
+
+    return parse
+
+
+UINT = ValueType("UNSIGNED-INT", _int)
+USHORT = ValueType("UNSIGNED-SHORT", _ushort, needs_value=True)
+TIMESPEC = ValueType("STRUCT-TIMESPEC", _timeval, needs_value=True)
+LINGER = ValueType("STRUCT-LINGER", _int)
+STRING_NULL_DASH = ValueType("STRING-NULL", _string_null)
+SOCKOPT_BIN = ValueType("INT:INT:BIN", _sockopt_triple("bin"), needs_value=True)
+SOCKOPT_INT = ValueType("INT:INT:INT", _sockopt_triple("int"), needs_value=True)
+SOCKOPT_STRING = ValueType("INT:INT:STRING", _sockopt_triple("string"), needs_value=True)
+IP_MREQN = ValueType("STRUCT-IP_MREQN", _string, needs_value=True)
+IP4NAME = ValueType("IP4NAME", _string, needs_value=True)
 
 
 # ---------------------------------------------------------------- the option record

@@ -117,14 +117,13 @@ def apply_fd_options(fd: int, opts: OptionValues) -> None:
             try:
                 os.lseek(fd, int(opts.get(opt)), call)  # type: ignore[arg-type]
             except OSError as err:
-                raise os_error(f"lseek({fd}, {opts.get(opt)}, {call})", err) from None
+                raise os_error(f"lseek64({fd}, {opts.get(opt)}, {call})", err) from None
     if O.FTRUNCATE in opts:
         try:
             os.ftruncate(fd, int(opts.get(O.FTRUNCATE)))  # type: ignore[arg-type]
         except OSError as err:
-            raise os_error(f"ftruncate({fd}, {opts.get(O.FTRUNCATE)})", err) from None
-    if os.isatty(fd):
-        apply_termios(fd, opts)
+            raise os_error(f"ftruncate64({fd}, {opts.get(O.FTRUNCATE)})", err) from None
+    apply_termios(fd, opts)  # socat applies them to any descriptor: a non-tty fails in tcgetattr()
     user_late, group_late = opts.get(O.USER_LATE), opts.get(O.GROUP_LATE)
     try:
         if user_late is not None or group_late is not None:
@@ -175,7 +174,9 @@ def apply_termios(fd: int, opts: OptionValues) -> None:
     try:
         attrs = termios.tcgetattr(fd)
     except termios.error as err:
-        raise SocatError(f"tcgetattr({fd}, ...): {err.args[1] if len(err.args) > 1 else err}") from None
+        # socat prints the address of its termios buffer; any pointer-like value will do
+        raise SocatError(f"tcgetattr({fd}, 0x{id(opts) & 0xFFFFFFFFFFFF:x}): "
+                         f"{err.args[1] if len(err.args) > 1 else err}") from None
     for opt, value in opts.occurrences:
         if opt in O.TERMIOS_FLAGS:
             field_name, bit = O.TERMIOS_FLAGS[opt]
@@ -266,19 +267,19 @@ def become_user(uid: int) -> None:
     os.setuid(uid)
 
 
-def describe_file(path_or_fd: str | int) -> str:
-    """socat's wording for a file type in notices: "regular file", "character device", ..."""
-    import stat
+# socat's filetypenames[] (filan.c), indexed by st_mode >> 12; its DIR and BLK entries are
+# swapped, so a directory is "block device" in its notices (verified with socat 1.7.4.4)
+FILE_TYPE_NAMES = (
+    "undef", "named pipe", "character device", "undef", "block device", "undef", "directory", "undef",
+    "regular file", "undef", "symbolic link", "undef", "socket", "undef", "undef", "undef",
+)
 
+
+def describe_file(path_or_fd: str | int) -> str:
+    """socat's wording for a file type in notices: "regular file", "named pipe", ...;
+    "undef" when the file does not exist (socat's stat() failed and left the mode 0)."""
     try:
         mode = os.stat(path_or_fd).st_mode
     except OSError:
-        return "file"
-    for test, name in ((stat.S_ISREG, "regular file"), (stat.S_ISCHR, "character device"),
-                       (stat.S_ISBLK, "block device"), (stat.S_ISFIFO, "named pipe"), (stat.S_ISDIR, "directory"),
-                       (stat.S_ISSOCK, "socket"), (stat.S_ISLNK, "symbolic link")):
-        if test(mode):
-            return name
-    return "file"
-
-
+        return "undef"
+    return FILE_TYPE_NAMES[(mode >> 12) & 0xF]

@@ -11,7 +11,7 @@ from ..errors import SocatError
 from ..log import LOG
 from ..options import Group as G
 from ..options import OptionValues
-from ..registry import ResolvedAddress, address
+from ..registry import NAMED_PHASES, ResolvedAddress, address
 from .common import (
     OpenContext, apply_fd_options, apply_named_early, apply_named_pastopen, apply_named_preopen, describe_file,
     os_error, unlink_on_close,
@@ -23,6 +23,13 @@ OPEN_FLAG_OPTIONS = (
     (O.NONBLOCK, os.O_NONBLOCK),  # must be in open(): a FIFO opened for reading would block
 )
 CREATE_MODE = 0o666
+# CREATE calls creat(), not open(): socat applies every phase but OPEN's (and PREEXEC's), so
+# with -g `CREATE:f,creat` is never inquired while `CREATE:f,trunc` is "not implemented"
+CREATE_PHASES = frozenset({
+    "INIT", "EARLY", "PREOPEN", "PASTOPEN", "PRESOCKET", "SOCKET", "PASTSOCKET", "PREBIGEN", "BIGEN", "PASTBIGEN",
+    "FD", "PREBIND", "BIND", "PASTBIND", "PRELISTEN", "LISTEN", "PASTLISTEN", "PRECONNECT", "CONNECT",
+    "PASTCONNECT", "PREACCEPT", "ACCEPT", "PASTACCEPT", "CONNECTED", "PREFORK", "FORK", "PASTFORK", "LATE", "LATE2",
+})
 
 
 def open_flags(opts: OptionValues, ctx: OpenContext) -> int:
@@ -58,7 +65,7 @@ def _finish(addr: ResolvedAddress, ctx: OpenContext, path: str, fd: int) -> Endp
 
 
 @address(("OPEN", "FILE"), ("<filename>",), (G.FD, G.FIFO, G.CHR, G.BLK, G.REG, G.NAMED, G.OPEN, G.TERMIOS),
-         "FILE", "opens a file, device or named pipe with open()")
+         "FILE", "opens a file, device or named pipe with open()", phases=NAMED_PHASES)
 def open_file(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     path = addr.params[0]
     apply_named_early(path, addr.options)
@@ -70,7 +77,7 @@ def open_file(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
 
 
 @address(("CREATE", "CREAT"), ("<filename>",), (G.FD, G.REG, G.NAMED), "CREAT",
-         "creates (or truncates) a file for writing", direction="w")
+         "creates (or truncates) a file for writing", direction="w", phases=CREATE_PHASES)
 def open_create(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     path = addr.params[0]
     apply_named_early(path, addr.options)
@@ -82,7 +89,7 @@ def open_create(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
 
 @address(("GOPEN",), ("<filename>",),
          (G.FD, G.FIFO, G.CHR, G.BLK, G.REG, G.SOCKET, G.NAMED, G.OPEN, G.TERMIOS, G.UNIX),
-         "GOPEN", "opens a file, device, named pipe or UNIX socket; creates a missing file")
+         "GOPEN", "opens a file, device, named pipe or UNIX socket; creates a missing file", phases=NAMED_PHASES)
 def open_generic(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     path = addr.params[0]
     apply_named_early(path, addr.options)

@@ -10,7 +10,7 @@ from ..endpoint import Endpoint, policy_from_options
 from ..errors import SocatError
 from ..log import LOG
 from ..options import Group as G
-from ..registry import ResolvedAddress, address
+from ..registry import NAMED_PHASES, ResolvedAddress, address
 from .common import (
     OpenContext, apply_fd_options, apply_named_early, apply_named_pastopen, apply_named_preopen, os_error,
     unlink_on_close,
@@ -28,7 +28,7 @@ def open_unnamed_pipe(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
 
 
 @address(("PIPE", "ECHO", "FIFO"), ("<filename>",), (G.FD, G.FIFO, G.NAMED, G.OPEN), "PIPE",
-         "a named pipe, created when missing")
+         "a named pipe, created when missing", phases=NAMED_PHASES)
 def open_named_pipe(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     path = addr.params[0]
     apply_named_early(path, addr.options)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import select
+import termios
 import time
 
 from .. import option_table as O
@@ -15,6 +16,7 @@ from ..endpoint import Endpoint, policy_from_options
 from ..errors import SocatError
 from ..log import LOG
 from ..options import Group as G
+from ..options import OptionValues
 from ..registry import ResolvedAddress, address
 from .common import OpenContext, apply_fd_options, apply_termios, os_error
 
@@ -40,6 +42,7 @@ def open_pty(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
         except OSError as err:
             raise os_error(f'symlink("{name}", "{link}")', err) from None
         on_close.append(lambda: _remove(str(link)))
+    check_speeds(opts)
     apply_termios(slave, opts)
     apply_fd_options(master, opts)
     if opts.flag(O.WAIT_SLAVE):
@@ -52,6 +55,15 @@ def open_pty(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
                         policy_from_options(opts), read_eof_errnos=(5,))
     endpoint.on_close.extend(on_close)
     return endpoint
+
+
+def check_speeds(opts: OptionValues) -> None:
+    """ispeed/ospeed take a termios speed constant (B9600 is 13), not a baud rate: glibc's
+    cfsetispeed() rejects a value with bits outside CBAUD, and socat reports that call."""
+    for opt, value in opts.occurrences:
+        if opt in (O.ISPEED, O.OSPEED) and int(value) & ~termios.CBAUD:  # type: ignore[arg-type]
+            call = "cfsetispeed" if opt is O.ISPEED else "cfsetospeed"
+            raise SocatError(f"{call}(0x{id(opts):x}, {value}): Invalid argument")
 
 
 def _wait_for_slave(master: int, interval: float) -> None:

@@ -38,6 +38,8 @@ class _LineEditor:
         try:
             while True:
                 prompt = self.prompt()
+                if prompt and self.fixed_prompt is None:
+                    os.write(1, b"\r")  # readline redraws the output's last line as its prompt
                 try:
                     if self.noecho is not None and self.noecho.search(prompt):
                         line = getpass.getpass(prompt)
@@ -60,10 +62,9 @@ class _LineEditor:
             text = data.decode(errors="replace")
             tail = text.rsplit("\n", 1)
             self.partial_line = tail[-1] if len(tail) > 1 else self.partial_line + text
-            if self.use_output_prompt and self.fixed_prompt is None and self.partial_line and not text.endswith("\n"):
-                os.write(1, data[: len(data) - len(self.partial_line.encode())])
-            else:
-                os.write(1, data)
+            # always shown at once: the line editor may already be waiting for input, and
+            # would never print a prompt it was not given
+            os.write(1, data)
         os.close(read_fd)
 
 

@@ -7,13 +7,13 @@ from ..endpoint import Endpoint, policy_from_options
 from ..errors import SocatError
 from ..log import LOG
 from ..options import Group as G
-from ..registry import ResolvedAddress, address
+from ..registry import FD_PHASES, ResolvedAddress, address
 from .common import OpenContext, apply_fd_options
 
 FD_GROUPS = (G.FD, G.FIFO, G.CHR, G.BLK, G.REG, G.SOCKET, G.TERMIOS, G.UNIX, G.IP4, G.IP6, G.UDP, G.TCP, G.SCTP)
 
 
-@address(("STDIO", "-"), (), FD_GROUPS, "STDIO", "reads standard input, writes standard output")
+@address(("STDIO", "-"), (), FD_GROUPS, "STDIO", "reads standard input, writes standard output", phases=FD_PHASES)
 def open_stdio(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     if ctx.readable and ctx.writable:
         LOG.notice("reading from and writing to stdio")
@@ -22,25 +22,30 @@ def open_stdio(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     return _endpoint(addr, "stdio", 0 if ctx.readable else None, 1 if ctx.writable else None)
 
 
-@address(("STDIN",), (), FD_GROUPS, "STDIO", "reads standard input", direction="r")
+@address(("STDIN",), (), FD_GROUPS, "STDIO", "reads standard input", direction="r", phases=FD_PHASES)
 def open_stdin(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     LOG.notice("using stdin for reading")
     return _endpoint(addr, "stdin", 0, None)
 
 
-@address(("STDOUT",), (), FD_GROUPS, "STDIO", "writes standard output", direction="w")
+@address(("STDOUT",), (), FD_GROUPS, "STDIO", "writes standard output", direction="w", phases=FD_PHASES)
 def open_stdout(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     LOG.notice("using stdout for writing")
     return _endpoint(addr, "stdout", None, 1)
 
 
-@address(("STDERR",), (), FD_GROUPS, "STDIO", "writes standard error", direction="w")
+@address(("STDERR",), (), FD_GROUPS, "STDIO", "writes standard error", direction="w", phases=FD_PHASES)
 def open_stderr(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     LOG.notice("using stderr for writing")
-    return _endpoint(addr, "stderr", None, 2)
+    endpoint = _endpoint(addr, "stderr", None, 2)
+    if endpoint.policy.shut == "default":
+        # socat does not close fd 2 at EOF: its own later log lines (-d -d "exiting with
+        # status 0") still reach stderr
+        endpoint.policy.shut = "none"
+    return endpoint
 
 
-@address(("FD",), ("<num>",), FD_GROUPS, "FDNUM", "an already open file descriptor")
+@address(("FD",), ("<num>",), FD_GROUPS, "FDNUM", "an already open file descriptor", phases=FD_PHASES)
 def open_fd(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     text = addr.params[0]
     from ..options import strtoul

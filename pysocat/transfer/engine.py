@@ -66,6 +66,8 @@ class _Direction:
     read_total: int = 0
     retry_at: float = 0.0  # ignoreeof: when to read again after an EOF
     splicer: Splicer | None = None  # the zero-copy path, when nothing needs to see the bytes
+    source_ready: bool = False  # poll said the source has input (or EOF, or an error)
+    target_writable: bool = True  # poll said the target has room since the last write
 
 
 class Relay:
@@ -103,47 +105,52 @@ class Relay:
         return spliceable(source.read_fd) and spliceable(target.write_fd)
 
     def run(self) -> None:
+        """socat's loop: a direction reads only when its target has been seen writable, so
+        a blocked target never makes the relay stop serving the other direction; after an
+        EOF the other direction ends when it has been idle for -t seconds."""
         LOG.notice(f"starting data transfer loop with FDs {_fds(self.left)} and {_fds(self.right)}")
         LOG.transfer_started()
-        closing_deadline: float | None = None
+        closing = False
         last_activity = time.monotonic()
         poller = select.poll()
-        registered: set[int] = set()
+        registered: dict[int, int] = {}
         try:
             while True:
                 active = [d for d in self.directions if not d.done]
                 if not active:
                     return
                 now = time.monotonic()
-                if closing_deadline is not None and now >= closing_deadline:
+                if closing and now - last_activity >= self.settings.close_timeout:
+                    if self.settings.inactivity_timeout is not None:
+                        LOG.notice("inactivity timeout triggered")  # socat: any idle poll under -T
                     return
-                timeout = self._timeout(now, closing_deadline, last_activity, active)
-                if timeout is not None and timeout <= 0 and self.settings.inactivity_timeout is not None and \
+                if self.settings.inactivity_timeout is not None and \
                         now - last_activity >= self.settings.inactivity_timeout:
                     LOG.notice("inactivity timeout triggered")
                     return
-                wanted = {d.source.read_fd for d in active if d.retry_at <= now and d.source.read_fd is not None}
-                for fd in registered - wanted:
+                timeout = self._timeout(now, closing, last_activity, active)
+                wanted = self._interest(active, now)
+                for fd in [fd for fd in registered if fd not in wanted]:
                     poller.unregister(fd)
-                for fd in wanted - registered:
-                    poller.register(fd, POLL_IN)
+                for fd, mask in wanted.items():
+                    if registered.get(fd) != mask:
+                        poller.register(fd, mask)
                 registered = wanted
-                events = poller.poll(None if timeout is None else max(0, int(timeout * 1000 + 0.999)))
-                ready = {fd for fd, _ in events}
+                events = dict(poller.poll(None if timeout is None else max(0, int(timeout * 1000 + 0.999))))
                 for direction in active:
-                    if direction.done or direction.source.read_fd not in ready:
+                    self._note_readiness(direction, events)
+                for direction in active:
+                    if direction.done or not (direction.source_ready and direction.target_writable):
                         continue
+                    direction.source_ready = direction.target_writable = False
                     moved = self._transfer(direction)
                     if moved:
                         last_activity = time.monotonic()
                     if direction.done:
                         direction.target.shutdown_write()
-                        if closing_deadline is None and any(not d.done for d in self.directions):
-                            closing_deadline = time.monotonic() + self.settings.close_timeout
-                if self.settings.inactivity_timeout is not None and \
-                        time.monotonic() - last_activity >= self.settings.inactivity_timeout:
-                    LOG.notice("inactivity timeout triggered")
-                    return
+                        if not closing and any(not d.done for d in self.directions):
+                            closing = True
+                            last_activity = time.monotonic()
         finally:
             self.dumper.close()
             for direction in self.directions:
@@ -151,10 +158,30 @@ class Relay:
                     direction.splicer.close()
                     direction.splicer = None
 
-    def _timeout(self, now: float, closing: float | None, last: float, active: list[_Direction]) -> float | None:
+    def _interest(self, active: list[_Direction], now: float) -> dict[int, int]:
+        """What to poll for: a source's input once its target is known writable, else the
+        target's room (and the source too, so one poll usually answers both)."""
+        wanted: dict[int, int] = {}
+        for d in active:
+            if d.retry_at > now or d.source.read_fd is None or d.target.write_fd is None:
+                continue
+            if not d.source_ready:
+                wanted[d.source.read_fd] = wanted.get(d.source.read_fd, 0) | POLL_IN
+            if not d.target_writable:
+                wanted[d.target.write_fd] = wanted.get(d.target.write_fd, 0) | select.POLLOUT
+        return wanted
+
+    def _note_readiness(self, d: _Direction, events: dict[int, int]) -> None:
+        if d.source.read_fd in events and events[d.source.read_fd] & POLL_IN:
+            d.source_ready = True
+        if d.target.write_fd in events and \
+                events[d.target.write_fd] & (select.POLLOUT | select.POLLERR | select.POLLHUP | select.POLLNVAL):
+            d.target_writable = True
+
+    def _timeout(self, now: float, closing: bool, last: float, active: list[_Direction]) -> float | None:
         candidates = []
-        if closing is not None:
-            candidates.append(closing - now)
+        if closing:
+            candidates.append(last + self.settings.close_timeout - now)
         if self.settings.inactivity_timeout is not None:
             candidates.append(last + self.settings.inactivity_timeout - now)
         for d in active:

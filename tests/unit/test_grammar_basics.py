@@ -70,10 +70,11 @@ def test_unterminated_input_is_an_error_not_an_over_read(text):
     assert info.value.position is not None
 
 
-def test_a_third_part_is_an_unknown_address():
-    with pytest.raises(GrammarError) as info:
-        parse_address("SYSTEM:echo a!!b!!c")
-    assert info.value.text == 'unknown device/address "c"'
+def test_a_third_part_is_ignored():
+    """socat 1.7.4.4 reads two parts and ignores whatever follows a second "!!"."""
+    spec = parse_address("SYSTEM:echo a!!b!!c,foo")
+    assert [spec.reader.keyword, spec.writer.keyword] == ["SYSTEM", "b"]
+    assert spec.writer.text == "b"
 
 
 @pytest.mark.parametrize("line,argv", [

@@ -83,7 +83,7 @@ VALUES = [
     ("rdonly", True), ("rdonly=0x1", True), ("rdonly=0", False), ("rdonly=00", False), ("rdonly=2", True),
     ("rdonly= 1", True), ("rdonly=+1", True),
     ("readbytes=10", 10), ("readbytes=0x10", 16), ("readbytes=010", 8), ("readbytes=0X1f", 31),
-    ("readbytes=0", 0), ("readbytes", 1), ("readbytes=-1", 2**64 - 1),
+    ("readbytes=0", None), ("readbytes", 1), ("readbytes=-1", 2**64 - 1),
     ("seek=-1", -1), ("seek=0x10", 16), ("seek=077", 63),
     ("mode=644", 0o644), ("perm=0644", 0o644), ("mode=7", 7), ("umask=022", 0o22), ("mode=0", 0),
     ("pty-interval=0.5", 0.5), ("pty-interval=1e3", 1000.0), ("pty-interval=.25", 0.25), ("pty-interval=2", 2.0),

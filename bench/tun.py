@@ -1,0 +1,116 @@
+"""A TUN tunnel between two network namespaces: iperf3 throughput and ping latency
+through socat and pysocat in the same run, as a table with ratios.
+
+Configurations: the underlay itself (veth, no tunnel); socat TUN over TCP and over UDP;
+pysocat TUN over UDP, over framed TCP (auto-MTU), and over framed TCP with tun-offload.
+A configuration pysocat cannot run yet is reported as such, not left out.
+Goals (TUN issue): framed >= 10x socat TUN/UDP; framed+offload >= 60% of the underlay
+and >= 15x socat TUN/UDP; pysocat TUN/UDP >= socat TUN/UDP; framed ping <= 1.2x socat
+TUN/UDP's. Needs root.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from _netns import LEFT_TUNNEL, RIGHT_TUNNEL, RIGHT_UNDERLAY, NamespacePair, missing_requirements
+from _util import programs, table
+
+SECONDS = int(os.environ.get("TUN_SECONDS", "5"))
+PORT = 5555
+
+
+def configurations(found: dict[str, str]) -> list[tuple[str, list[str] | None, list[str] | None]]:
+    """(name, right-side argv, left-side argv); None argv means: underlay, no tunnel."""
+    socat, pysocat = found.get("socat"), found.get("pysocat")
+    right_tun, left_tun = f"TUN:{RIGHT_TUNNEL}/24,iff-up", f"TUN:{LEFT_TUNNEL}/24,iff-up"
+    configs: list[tuple[str, list[str] | None, list[str] | None]] = [("underlay TCP (veth)", None, None)]
+    if socat:
+        configs += [
+            ("socat TUN/TCP", [socat, f"TCP4-LISTEN:{PORT},reuseaddr", right_tun],
+             [socat, f"TCP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
+            ("socat TUN/UDP", [socat, f"UDP4-LISTEN:{PORT}", right_tun],
+             [socat, f"UDP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
+        ]
+    if pysocat:
+        configs += [
+            ("pysocat TUN/UDP", [pysocat, f"UDP4-LISTEN:{PORT}", right_tun],
+             [pysocat, f"UDP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
+            ("pysocat framed TCP", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
+             [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]),
+            ("pysocat framed TCP+offload", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun + ",tun-offload"],
+             [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun + ",tun-offload"]),
+        ]
+    return configs
+
+
+def iperf(pair: NamespacePair, server: str) -> float | None:
+    result = pair.run("left", ["iperf3", "-c", server, "-p", "5201", "-t", str(SECONDS), "-J", "--connect-timeout",
+                               "3000"], timeout=SECONDS + 60)
+    try:
+        report = json.loads(result.stdout or b"{}")
+        return report["end"]["sum_received"]["bits_per_second"] / 1e9
+    except (ValueError, KeyError):
+        return None
+
+
+def ping(pair: NamespacePair, target: str) -> float | None:
+    result = pair.run("left", ["ping", "-c", "20", "-i", "0.05", "-W", "2", target], timeout=60)
+    match = re.search(rb"= [\d.]+/([\d.]+)/", result.stdout)
+    return float(match.group(1)) if match else None
+
+
+def measure(pair: NamespacePair, right: list[str] | None, left: list[str] | None) -> tuple[float | None, float | None, str]:
+    target = RIGHT_UNDERLAY
+    if right is not None and left is not None:
+        server = pair.start("right", right)
+        time.sleep(0.3)
+        client = pair.start("left", left)
+        if not (pair.wait_for_address("right", RIGHT_TUNNEL) and pair.wait_for_address("left", LEFT_TUNNEL)):
+            pair.stop_all()
+            errors = b"".join((p.stderr.read(4000) if p.stderr else b"") for p in (server, client))
+            lines = [line.split(" ", 3)[-1] for line in errors.decode(errors="replace").splitlines() if line.strip()]
+            return None, None, "did not start: " + (lines[-1] if lines else "no message")
+        target = RIGHT_TUNNEL
+        pair.run("left", ["ping", "-c", "3", "-i", "0.2", "-W", "1", target])  # wakes UDP listeners, fills ARP
+    iperf_server = pair.start("right", ["iperf3", "-s", "-p", "5201"])
+    time.sleep(0.3)
+    throughput = iperf(pair, target)
+    latency = ping(pair, target)
+    pair.stop_all()
+    del iperf_server
+    return throughput, latency, ""
+
+
+def main() -> int:
+    reason = missing_requirements()
+    if reason:
+        print(f"bench/tun: skipped: {reason}")
+        return 0
+    for tool in ("iperf3", "ping"):
+        if not shutil.which(tool):
+            print(f"bench/tun: skipped: {tool} is not installed (make bench installs iperf3 and iputils as root)")
+            return 0
+    found = programs()
+    rows_data: dict[str, tuple[float | None, float | None, str]] = {}
+    with NamespacePair() as pair:
+        for name, right, left in configurations(found):
+            rows_data[name] = measure(pair, right, left)
+            print(f"  {name}: {rows_data[name]}", file=sys.stderr)
+    base = rows_data.get("socat TUN/UDP", (None, None, ""))
+    rows = []
+    for name, (gbit, ms, note) in rows_data.items():
+        ratio = f"{gbit / base[0]:.1f}x" if gbit and base[0] else "-"
+        rows.append([name, f"{gbit:.3f}" if gbit else "failed", f"{ms:.3f}" if ms else "-", ratio, note])
+    table(f"tun: iperf3 -t {SECONDS} left->right through the tunnel, ping -c 20 (avg)",
+          ["configuration", "Gbit/s", "ping ms", "vs socat TUN/UDP", "note"], rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

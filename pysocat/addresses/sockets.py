@@ -1,0 +1,726 @@
+"""What every socket family shares (socat: xio-socket.c, xio-ip.c, xio-listen.c, xio-ipapp.c).
+
+Address resolution with socat's IPv4 preference and `[::1]` brackets; socat's sockaddr text
+(`AF=2 127.0.0.1:80`, `AF=10 [0000:...:0001]:80`, `AF=1 "/path"`) that its diagnostics and
+scripts rely on; socket options applied as data from option_table.SOCKOPTS; connect with
+bind/sourceport/connect-timeout/retry; the listen/accept loop with range, fork (a real
+process per connection: the parent keeps listening, each child returns its connected
+socket so that the second address is opened in the child), max-children and reaping; the
+SOCAT_PEER*/SOCAT_SOCK* variables for EXEC/SYSTEM children; and DatagramEndpoint, which
+keeps one datagram per read and replies to the last sender (UDP/UNIX RECVFROM, SENDTO).
+Family modules (tcp.py, udp.py, unix.py) only say which socket they want.
+"""
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+import select
+import socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import option_table as O
+from ..endpoint import Endpoint, policy_from_options
+from ..errors import SocatError
+from ..log import LOG
+from ..options import OptionValues
+from .common import OpenContext, apply_fd_options
+
+AF_NAMES = {socket.AF_INET: 2, socket.AF_INET6: 10, socket.AF_UNIX: 1}
+Sockaddr = tuple | str | bytes
+
+
+# ---------------------------------------------------------------- socat's address text (pure)
+
+def ip6_full(text: str) -> str:
+    """socat prints IPv6 addresses as eight zero-padded groups: 0000:...:0001."""
+    packed = socket.inet_pton(socket.AF_INET6, text.split("%")[0])
+    return ":".join(f"{g:04x}" for g in struct.unpack("!8H", packed))
+
+
+def unix_text(addr: str | bytes) -> str:
+    """A UNIX address as socat quotes it: the path, `\\0name` for abstract, `<anon>` if unbound."""
+    if isinstance(addr, bytes):
+        addr = addr.decode(errors="replace")
+    if not addr:
+        return "<anon>"
+    if addr.startswith("\0"):
+        return "\\0" + addr[1:]
+    return addr
+
+
+def sockaddr_info(family: int, addr: Sockaddr) -> str:
+    """`AF=2 127.0.0.1:80` as in socat's notices and errors."""
+    if family == socket.AF_INET:
+        return f"AF=2 {addr[0]}:{addr[1]}"  # type: ignore[index]
+    if family == socket.AF_INET6:
+        return f"AF=10 [{ip6_full(addr[0])}]:{addr[1]}"  # type: ignore[index]
+    if family == socket.AF_UNIX:
+        return f'AF=1 "{unix_text(addr)}"'  # type: ignore[arg-type]
+    return f"AF={family} {addr!r}"
+
+
+def socklen(family: int, addr: Sockaddr) -> int:
+    if family == socket.AF_INET:
+        return 16
+    if family == socket.AF_INET6:
+        return 28
+    raw = addr.encode() if isinstance(addr, str) else bytes(addr)  # type: ignore[arg-type]
+    return 2 + len(raw)
+
+
+def strerror(err: OSError) -> str:
+    return os.strerror(err.errno) if err.errno else str(err)
+
+
+# ---------------------------------------------------------------- resolution
+
+PF_NAMES = {"ip4": socket.AF_INET, "ipv4": socket.AF_INET, "inet": socket.AF_INET, "inet4": socket.AF_INET,
+            "2": socket.AF_INET, "ip6": socket.AF_INET6, "ipv6": socket.AF_INET6, "inet6": socket.AF_INET6,
+            "10": socket.AF_INET6, "unix": socket.AF_UNIX, "local": socket.AF_UNIX, "1": socket.AF_UNIX}
+
+
+def family_from_options(opts: OptionValues, default: int) -> int:
+    """pf=ip4|ip6 picks the family where the address type leaves it open."""
+    if O.PF not in opts:
+        return default
+    text = str(opts.get(O.PF)).lower()
+    if text not in PF_NAMES:
+        raise SocatError(f'unknown protocol family "{opts.get(O.PF)}"')
+    return PF_NAMES[text]
+
+
+def preferred_family() -> int:
+    """socat 1.8 prefers IPv4 when neither the address nor pf= says (SOCAT_PREFERRED_RESOLVE_IP)."""
+    pref = os.environ.get("SOCAT_PREFERRED_RESOLVE_IP", "4")
+    return socket.AF_INET6 if pref.startswith("6") else socket.AF_INET
+
+
+def resolve(host: str | None, port: str, family: int, socktype: int, passive: bool = False) -> tuple[int, tuple]:
+    """getaddrinfo() as socat calls it, with its error text (including socat's missing "(")."""
+    flags = socket.AI_PASSIVE
+    name = host
+    if host is not None and host.startswith("[") and host.endswith("]"):
+        name = host[1:-1]
+        flags |= socket.AI_NUMERICHOST
+        if family == socket.AF_UNSPEC:
+            family = socket.AF_INET6
+    if name == "":
+        name = None
+    try:
+        infos = socket.getaddrinfo(name, port, family, socktype, 0, flags)
+    except socket.gaierror as err:
+        shown = "NULL" if name is None else name
+        raise SocatError(f'getaddrinfo"{shown}", "{port}", {{{flags},{family},{socktype},0}}, {{}}): '
+                         f"{err.strerror}") from None
+    if not infos:
+        raise SocatError(f'getaddrinfo"{name}", "{port}": no address')
+    if family == socket.AF_UNSPEC:
+        wanted = preferred_family()
+        for info in infos:
+            if info[0] == wanted:
+                return info[0], info[4]
+    return infos[0][0], infos[0][4]
+
+
+def split_host_port(text: str) -> tuple[str, str | None]:
+    """`host:port`, `[v6]:port`, `host` or `[v6]` (the bind= option's value)."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end >= 0:
+            rest = text[end + 1 :]
+            return text[: end + 1], (rest[1:] if rest.startswith(":") else None)
+    if text.count(":") == 1:
+        host, port = text.split(":")
+        return host, port
+    return text, None
+
+
+# ---------------------------------------------------------------- environment for children
+
+def set_env(ctx: OpenContext, name: str, value: str) -> None:
+    """socat's xiosetenv: SOCAT_<name>, and <PROGRAM>_<name> under another program name.
+    Set in the process environment, which EXEC/SYSTEM children inherit (as socat's setenv)."""
+    for prefix in {"SOCAT", ctx.program.upper().replace("-", "_")}:
+        os.environ[f"{prefix}_{name}"] = value
+
+
+def set_address_env(ctx: OpenContext, which: str, family: int, addr: Sockaddr) -> None:
+    """SOCAT_PEERADDR/PEERPORT (which="PEER") or SOCAT_SOCKADDR/SOCKPORT (which="SOCK")."""
+    if family == socket.AF_INET:
+        set_env(ctx, f"{which}ADDR", str(addr[0]))  # type: ignore[index]
+        set_env(ctx, f"{which}PORT", str(addr[1]))  # type: ignore[index]
+    elif family == socket.AF_INET6:
+        set_env(ctx, f"{which}ADDR", f"[{ip6_full(addr[0])}]")  # type: ignore[index]
+        set_env(ctx, f"{which}PORT", str(addr[1]))  # type: ignore[index]
+    elif family == socket.AF_UNIX:
+        set_env(ctx, f"{which}ADDR", unix_text(addr))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- socket options (data-driven)
+
+def _encode(kind: str, value: object) -> int | bytes:
+    if kind == "int":
+        return int(value)  # type: ignore[call-overload]
+    if kind == "linger":
+        return struct.pack("ii", 1, int(value))  # type: ignore[call-overload]
+    if kind == "timeval":
+        seconds = float(value)  # type: ignore[arg-type]
+        return struct.pack("ll", int(seconds), int(round((seconds % 1) * 1_000_000)))
+    if kind == "string":
+        return str(value).encode() + b"\0"
+    raise ValueError(kind)
+
+
+def dalan(text: str) -> bytes:
+    """socat's "dalan" data syntax, as far as scripts use it: `x<hex>` bytes, `"text"`,
+    `i<int>` (native int), `s<short>`, `l<long>`, `b<byte>`, concatenated; escapes in text."""
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c in "xX":
+            j = i + 1
+            while j < len(text) and text[j] in "0123456789abcdefABCDEF":
+                j += 1
+            digits = text[i + 1 : j]
+            if len(digits) % 2:
+                raise SocatError(f'odd number of hex digits in "{text}"')
+            out += bytes.fromhex(digits)
+            i = j
+        elif c == '"':
+            j = text.find('"', i + 1)
+            if j < 0:
+                raise SocatError(f'unterminated string in "{text}"')
+            out += text[i + 1 : j].encode()
+            i = j + 1
+        elif c in "isblSL" or c.isdigit():
+            fmt = {"i": "i", "s": "h", "b": "B", "l": "l", "S": "H", "L": "L"}.get(c, "i")
+            j = i + (0 if c.isdigit() else 1)
+            k = j
+            while k < len(text) and (text[k].isalnum() or text[k] == "-"):
+                k += 1
+            try:
+                out += struct.pack(fmt, int(text[j:k], 0))
+            except (ValueError, struct.error):
+                raise SocatError(f'syntax error in "{text}"') from None
+            i = k
+        else:
+            raise SocatError(f'syntax error in "{text}"')
+    return bytes(out)
+
+
+def _setsockopt(sock: socket.socket, level: int, name: int, value: int | bytes, shown: object) -> None:
+    try:
+        sock.setsockopt(level, name, value)
+    except OSError as err:
+        raise SocatError(f"setsockopt({sock.fileno()}, {level}, {name}, {shown}, "
+                         f"{4 if isinstance(value, int) else len(value)}): {strerror(err)}") from None
+
+
+def apply_table(sock: socket.socket, opts: OptionValues, table: dict) -> None:
+    """Every option of `table` that was given, in the order written."""
+    for opt, value in opts.occurrences:
+        record = table.get(opt)
+        if record is None or value is None:
+            continue
+        level, name, kind = record
+        if level == socket.IPPROTO_IP and sock.family == socket.AF_INET6:
+            level, name = _ipv6_equivalent(name, level)
+        if level == socket.IPPROTO_TCP and sock.type != socket.SOCK_STREAM:
+            continue
+        if level in (socket.IPPROTO_IP, socket.IPPROTO_IPV6, socket.IPPROTO_TCP) and sock.family == socket.AF_UNIX:
+            continue
+        _setsockopt(sock, level, name, _encode(kind, value), value)
+
+
+def _ipv6_equivalent(name: int, level: int) -> tuple[int, int]:
+    """ip-ttl, ip-tos and the multicast ones on an IPv6 socket (socat maps them likewise)."""
+    mapping = {socket.IP_TTL: 16, socket.IP_TOS: 67, socket.IP_MULTICAST_TTL: 18, socket.IP_MULTICAST_LOOP: 19}
+    if name in mapping:
+        return socket.IPPROTO_IPV6, mapping[name]
+    return level, name
+
+
+def apply_socket_options(sock: socket.socket, opts: OptionValues, prebind: bool = True) -> None:
+    """The options socat applies between socket() and connect()/listen(): SOL_SOCKET,
+    IPPROTO_TCP and IPPROTO_IP records of the table, setsockopt-listen, multicast joins."""
+    if prebind:
+        apply_table(sock, opts, O.PREBIND_SOCKOPTS)
+        for value in opts.all(O.SETSOCKOPT_LISTEN):
+            _generic_sockopt(sock, value)
+    apply_table(sock, opts, O.SOCKOPTS)
+    for value in opts.all(O.ADD_MEMBERSHIP):
+        _add_membership(sock, str(value))
+    for value in opts.all(O.JOIN_GROUP):
+        _join_group6(sock, str(value))
+    if O.MULTICAST_IF in opts:
+        address = socket.inet_aton(socket.gethostbyname(str(opts.get(O.MULTICAST_IF))))
+        _setsockopt(sock, socket.IPPROTO_IP, socket.IP_MULTICAST_IF, address, opts.get(O.MULTICAST_IF))
+
+
+def apply_connected_options(sock: socket.socket, opts: OptionValues) -> None:
+    """socat's PH_CONNECTED/PH_LATE options: setsockopt*, *-late, on the connected socket."""
+    apply_table(sock, opts, O.LATE_SOCKOPTS)
+    for opt in (O.SETSOCKOPT, O.SETSOCKOPT_BIN, O.SETSOCKOPT_INT, O.SETSOCKOPT_STRING):
+        for value in opts.all(opt):
+            _generic_sockopt(sock, value)
+
+
+def _generic_sockopt(sock: socket.socket, value: object) -> None:
+    level, name, kind, raw = value  # type: ignore[misc]
+    if kind == "int":
+        data: int | bytes = int(raw)
+    elif kind == "string":
+        data = str(raw).encode() + b"\0"
+    else:
+        data = dalan(str(raw))
+    _setsockopt(sock, level, name, data, raw)
+
+
+def _interface_index(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    try:
+        return socket.if_nametoindex(text)
+    except OSError:
+        raise SocatError(f'interface "{text}" not found') from None
+
+
+def _add_membership(sock: socket.socket, text: str) -> None:
+    """ip-add-membership=<group>:<if-addr> | <group>:<if-name|if-index> | <group>:<if-addr>:<if>."""
+    parts = text.split(":")
+    group = socket.inet_aton(parts[0])
+    if len(parts) == 1:
+        raise SocatError(f'option "ip-add-membership": missing interface in "{text}"')
+    if len(parts) == 3:
+        mreq = group + socket.inet_aton(parts[1]) + struct.pack("i", _interface_index(parts[2]))
+    else:
+        try:
+            mreq = group + socket.inet_aton(parts[1]) + struct.pack("i", 0)
+        except OSError:
+            mreq = group + socket.inet_aton("0.0.0.0") + struct.pack("i", _interface_index(parts[1]))
+    _setsockopt(sock, socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq, text)
+
+
+def _join_group6(sock: socket.socket, text: str) -> None:
+    """ipv6-join-group=[<group>]:<if-name|if-index>."""
+    group_text, _, interface = text.rpartition(":") if text.startswith("[") else text.partition(":")
+    group_text = group_text.strip("[]")
+    mreq = socket.inet_pton(socket.AF_INET6, group_text) + struct.pack("I", _interface_index(interface or "0"))
+    _setsockopt(sock, socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq, text)
+
+
+# ---------------------------------------------------------------- creating, binding, connecting
+
+def new_socket(family: int, socktype: int, proto: int) -> socket.socket:
+    try:
+        sock = socket.socket(family, socktype, proto)
+    except OSError as err:
+        raise SocatError(f"socket({family}, {socktype}, {proto}): {strerror(err)}") from None
+    LOG.info(f"socket({AF_NAMES.get(family, family)}, {int(socktype)}, {proto}) -> {sock.fileno()}")
+    return sock
+
+
+def bind_socket(sock: socket.socket, addr: Sockaddr) -> None:
+    try:
+        sock.bind(addr)
+    except OSError as err:
+        raise SocatError(f"bind({sock.fileno()}, {{{sockaddr_info(sock.family, addr)}}}, "
+                         f"{socklen(sock.family, addr)}): {strerror(err)}") from None
+
+
+def local_bind_address(opts: OptionValues, family: int, socktype: int) -> tuple | None:
+    """bind=, sourceport= and lowport for a connecting IP socket; None when nothing to bind."""
+    host: str | None = None
+    port: str | None = None
+    if O.BIND in opts:
+        host, port = split_host_port(str(opts.get(O.BIND)))
+    if O.SOURCEPORT in opts:
+        port = str(opts.get(O.SOURCEPORT))
+    if host is None and port is None:
+        return None
+    _family, addr = resolve(host, port or "0", family, socktype, passive=True)
+    return addr
+
+
+def bind_lowport(sock: socket.socket, addr: tuple) -> None:
+    """lowport: the first free privileged port from 1023 down to 640, as socat does."""
+    for port in range(1023, 639, -1):
+        try:
+            sock.bind((addr[0], port, *addr[2:]))
+            return
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE:
+                raise SocatError(f"bind({sock.fileno()}, {{{sockaddr_info(sock.family, (addr[0], port))}}}, "
+                                 f"{socklen(sock.family, addr)}): {strerror(err)}") from None
+    raise SocatError("lowport: no free port in 640..1023")
+
+
+def connect_socket(sock: socket.socket, target: Sockaddr, timeout: float | None, level: str) -> bool:
+    """connect() with socat's connect-timeout and its message; False on failure below E."""
+    try:
+        if timeout is not None:
+            sock.settimeout(timeout)
+        sock.connect(target)
+        return True
+    except (OSError, TimeoutError) as err:
+        fd = sock.fileno()
+        if isinstance(err, TimeoutError) and err.errno != errno.ETIMEDOUT:
+            # connect-timeout expired (socat's select() on the non-blocking connect)
+            text = f"connecting to {sockaddr_info(sock.family, target)}: Connection timed out"
+        else:
+            shown = "" if sock.family == socket.AF_UNIX else str(fd)  # socat 1.7.4.4 prints no fd here
+            text = (f"connect({shown}, {sockaddr_info(sock.family, target)}, "
+                    f"{socklen(sock.family, target)}): {strerror(err)}")
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                LOG.warn("recvmsg(): Resource temporarily unavailable")  # socat reads the error queue (IP_RECVERR)
+        if level == "E":
+            raise SocatError(text) from None
+        LOG.log(level, text)
+        return False
+    finally:
+        if timeout is not None:
+            try:
+                sock.settimeout(None)
+            except OSError:
+                pass
+
+
+@dataclass
+class Retry:
+    """retry=N, forever, interval=S: how often and how fast a failed open is tried again."""
+
+    retries: int
+    forever: bool
+    interval: float
+
+    @classmethod
+    def from_options(cls, opts: OptionValues) -> "Retry":
+        return cls(int(opts.get(O.RETRY, 0)), opts.flag(O.FOREVER), float(opts.get(O.INTERVAL, 1.0)))  # type: ignore[arg-type]
+
+    def more(self, done: int) -> bool:
+        return self.forever or done <= self.retries
+
+
+def connect_ip(ctx: OpenContext, opts: OptionValues, family: int, socktype: int, proto: int,
+               target: tuple) -> socket.socket:
+    """A connected IP socket: socket(), options, bind/sourceport/lowport, connect(), with retry."""
+    retry = Retry.from_options(opts)
+    LOG.notice(f"opening connection to {sockaddr_info(family, target)}")
+    attempt = 0
+    while True:
+        attempt += 1
+        sock = new_socket(family, socktype, proto)
+        try:
+            apply_socket_options(sock, opts)
+            local = local_bind_address(opts, family, socktype)
+            if opts.flag(O.LOWPORT):
+                bind_lowport(sock, local or (("0.0.0.0" if family == socket.AF_INET else "::"), 0))
+            elif local is not None:
+                bind_socket(sock, local)
+            last = not retry.more(attempt)
+            timeout = opts.get(O.CONNECT_TIMEOUT)
+            if connect_socket(sock, target, float(timeout) if timeout is not None else None,  # type: ignore[arg-type]
+                              "E" if last else "I"):
+                break
+        except BaseException:
+            sock.close()
+            raise
+        sock.close()
+        time.sleep(retry.interval)
+    LOG.notice(f"successfully connected from local address {sockaddr_info(family, sock.getsockname())}")
+    apply_connected_options(sock, opts)
+    return sock
+
+
+# ---------------------------------------------------------------- range= (pure)
+
+def parse_range(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """socat's range syntax: `<ip4>/<bits>`, `<ip4>:<mask>`, `[<ip6>]/<bits>`."""
+    try:
+        if text.startswith("["):
+            end = text.index("]")
+            address, rest = text[1:end], text[end + 1 :]
+            bits = rest[1:] if rest.startswith("/") else "128"
+            return ipaddress.IPv6Network(f"{address}/{bits}", strict=False)
+        if ":" in text and "." in text.split(":")[0]:
+            address, mask = text.split(":", 1)
+            return ipaddress.IPv4Network(f"{address}/{mask}", strict=False)
+        if "/" in text:
+            return ipaddress.ip_network(text, strict=False)
+        return ipaddress.ip_network(f"{text}/32" if "." in text else f"{text}/128", strict=False)
+    except (ValueError, IndexError):
+        raise SocatError(f'range option: syntax error in "{text}"') from None
+
+
+def in_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network, family: int, addr: Sockaddr) -> bool:
+    host = ipaddress.ip_address(str(addr[0]).split("%")[0])  # type: ignore[index]
+    if isinstance(host, ipaddress.IPv6Address) and host.ipv4_mapped and network.version == 4:
+        host = host.ipv4_mapped
+    return host.version == network.version and host in network
+
+
+def peer_refusal(opts: OptionValues, family: int, peer: Sockaddr) -> str | None:
+    """Why range=, sourceport= or lowport refuse this peer (socat's wording), or None."""
+    if family not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    if O.RANGE_OPT in opts and not in_range(parse_range(str(opts.get(O.RANGE_OPT))), family, peer):
+        return "due to range option"
+    if O.SOURCEPORT in opts and peer[1] != int(opts.get(O.SOURCEPORT)):  # type: ignore[index, arg-type]
+        return "due to wrong sourceport"
+    if opts.flag(O.LOWPORT) and peer[1] >= 1024:  # type: ignore[index]
+        return "due to not privileged sourceport"
+    return None
+
+
+def check_unsupported(opts: OptionValues) -> None:
+    if O.TCPWRAP in opts:
+        raise SocatError('option "tcpwrappers": libwrap (tcp wrappers) is not supported by pysocat')
+
+
+# ---------------------------------------------------------------- forked children
+
+_forked: set[int] = set()
+
+
+def reap_forked() -> None:
+    """Collects every finished connection child, so that none is left a zombie."""
+    for pid in list(_forked):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            _forked.discard(pid)
+            continue
+        if done == 0:
+            continue
+        _forked.discard(pid)
+        if os.WIFEXITED(status):
+            LOG.info(f"waitpid(): child {pid} exited with status {os.WEXITSTATUS(status)}")
+        elif os.WIFSIGNALED(status):
+            LOG.info(f"waitpid(): child {pid} exited on signal {os.WTERMSIG(status)}")
+
+
+def wait_for_child_slot(opts: OptionValues) -> None:
+    """max-children: wait until fewer children than that are running (socat's notice once)."""
+    limit = int(opts.get(O.MAX_CHILDREN, 0) or 0)  # type: ignore[arg-type]
+    reap_forked()
+    if not limit or len(_forked) < limit:
+        return
+    LOG.notice("maxchildren are active, waiting")
+    while len(_forked) >= limit:
+        time.sleep(0.01)
+        reap_forked()
+
+
+def fork_child() -> int:
+    """fork() for one connection; in the child, the parent's bookkeeping is dropped."""
+    try:
+        pid = os.fork()
+    except OSError as err:
+        raise SocatError(f"fork(): {strerror(err)}") from None
+    if pid == 0:
+        _forked.clear()
+        LOG.info(f"just born: child process {os.getpid()}")
+        return 0
+    _forked.add(pid)
+    LOG.notice(f"forked off child process {pid}")
+    return pid
+
+
+def wait_readable(fd: int, timeout: float | None) -> bool:
+    """select() on the listening socket, reaping children meanwhile; False at the timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        reap_forked()
+        step = 0.1 if _forked else 1.0
+        if deadline is not None:
+            step = min(step, max(0.0, deadline - time.monotonic()))
+        ready, _, _ = select.select([fd], [], [], step)
+        if ready:
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+
+
+def accept_timeout_exit() -> None:
+    """accept-timeout expired: socat warns and exits 0 (verified with 1.7.4.4)."""
+    LOG.warn("accept: Connection timed out")
+    LOG.notice("Waiting for child processes to terminate")
+    raise SystemExit(0)
+
+
+# ---------------------------------------------------------------- listening
+
+def listen_and_accept(ctx: OpenContext, opts: OptionValues, sock: socket.socket,
+                      on_close: list[Callable[[], None]]) -> socket.socket:
+    """listen(), then accept connections until one is permitted; with fork, each permitted
+    connection is handed to a new child process, which returns it, while the parent keeps
+    accepting (it never returns). Without fork the listening socket is closed after accept."""
+    family = sock.family
+    backlog = int(opts.get(O.BACKLOG, 5))  # type: ignore[arg-type]
+    try:
+        sock.listen(backlog)
+    except OSError as err:
+        raise SocatError(f"listen({sock.fileno()}, {backlog}): {strerror(err)}") from None
+    local = sock.getsockname()
+    dofork = opts.flag(O.FORK)
+    timeout = opts.get(O.ACCEPT_TIMEOUT)
+    while True:
+        LOG.notice(f"listening on {sockaddr_info(family, local)}")
+        wait_for_child_slot(opts) if dofork else None
+        if not wait_readable(sock.fileno(), float(timeout) if timeout is not None else None):  # type: ignore[arg-type]
+            sock.close()
+            accept_timeout_exit()
+        try:
+            conn, peer = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError as err:
+            raise SocatError(f"accept({sock.fileno()}, ...): {strerror(err)}") from None
+        here = conn.getsockname()
+        LOG.notice(f"accepting connection from {sockaddr_info(family, peer)} on {sockaddr_info(family, here)}")
+        refusal = peer_refusal(opts, family, peer)
+        if refusal:
+            LOG.warn(f"refusing connection from {sockaddr_info(family, peer)} {refusal}")
+            conn.close()
+            continue
+        LOG.info(f"permitting connection from {sockaddr_info(family, peer)}")
+        if dofork:
+            if fork_child() != 0:
+                conn.close()
+                LOG.info("still listening")
+                continue
+            sock.close()
+            on_close.clear()  # the parent owns the listening socket's clean-up (unlink-close)
+        else:
+            sock.close()
+        set_address_env(ctx, "PEER", family, peer)
+        set_address_env(ctx, "SOCK", family, here)
+        return conn
+
+
+def default_reuseaddr(opts: OptionValues) -> None:
+    """socat 1.8 sets SO_REUSEADDR on listening sockets unless told otherwise (reuseaddr=, =0)."""
+    if O.REUSEADDR not in opts:
+        opts.values[O.REUSEADDR] = 1
+        opts.occurrences.insert(0, (O.REUSEADDR, 1))
+
+
+# ---------------------------------------------------------------- endpoints
+
+def stream_endpoint(sock: socket.socket, opts: OptionValues, label: str, ctx: OpenContext,
+                    keeps_boundaries: bool = False) -> Endpoint:
+    """A connected socket as an Endpoint (the engine shuts it down with shutdown(SHUT_WR))."""
+    fd = sock.detach()
+    apply_fd_options(fd, opts)
+    return Endpoint(label, fd if ctx.readable else fd, fd if ctx.writable else fd, policy_from_options(opts),
+                    keeps_boundaries=keeps_boundaries)
+
+
+class DatagramEndpoint(Endpoint):
+    """An unconnected datagram socket: each read is one datagram (recvfrom) and each write one
+    datagram to the peer (sendto): a fixed peer (SENDTO) or the last sender (RECVFROM).
+    `oneshot` ends the read side after the first datagram, as socat's RECVFROM does;
+    `consumed` is told when it was read (the forking parent waits for that)."""
+
+    sock: socket.socket | None = None
+    peer: Sockaddr | None = None
+    follow_sender: bool = False
+    oneshot: bool = False
+    null_eof: bool = False
+    accept: Callable[[Sockaddr], bool] | None = None
+    consumed: Callable[[], None] | None = None
+    pending: list[tuple[bytes, Sockaddr]] | None = None
+    _got_one: bool = False
+
+    def receive(self, size: int) -> list[bytes] | None:
+        assert self.sock is not None
+        if self._got_one and self.oneshot:
+            return None
+        if self.pending:
+            data, sender = self.pending.pop(0)
+        else:
+            try:
+                data, sender = self.sock.recvfrom(max(size, 1))
+            except BlockingIOError:
+                return []
+        if self.accept is not None and not self.accept(sender):
+            return []
+        LOG.notice(f"received packet with {len(data)} bytes from {sockaddr_info(self.sock.family, sender)}")
+        if self.follow_sender:
+            self.peer = sender
+        if self.oneshot:
+            self._got_one = True
+            if self.consumed is not None:
+                self.consumed()
+            # the engine polls read_fd: from now on a descriptor at EOF, so that the end
+            # of this one-datagram stream is seen at once (socat: XIOREAD_RECV_ONESHOT)
+            eof_read, eof_write = os.pipe()
+            os.close(eof_write)
+            self.read_fd = eof_read
+        if not data and self.null_eof:
+            return None
+        return [data]
+
+    def send(self, data: bytes) -> None:
+        assert self.sock is not None
+        if self.peer is None:
+            LOG.warn("no peer address to send the datagram to")
+            return
+        while True:
+            try:
+                self.sock.sendto(data, self.peer)
+                return
+            except BlockingIOError:
+                select.select([], [self.sock.fileno()], [])
+
+    def shutdown_write(self) -> None:
+        """A datagram carries no EOF; shutdown() would also stop the socket a forking parent
+        shares with its children, so nothing is done (socat neither)."""
+        self._closed_write = True
+
+    def close(self) -> None:
+        if self.sock is not None and not self._closed:
+            self.sock.detach()
+        super().close()
+
+
+def datagram_endpoint(sock: socket.socket, opts: OptionValues, label: str, ctx: OpenContext, **fields: object
+                      ) -> DatagramEndpoint:
+    fd = sock.fileno()
+    apply_fd_options(fd, opts)
+    endpoint = DatagramEndpoint(label, fd, fd, policy_from_options(opts), keeps_boundaries=True,
+                                packet_size=0)
+    endpoint.sock = sock
+    endpoint.null_eof = opts.flag(O.NULL_EOF)
+    for name, value in fields.items():
+        setattr(endpoint, name, value)
+    return endpoint
+
+
+def recvfrom_peek(sock: socket.socket) -> Sockaddr:
+    """Waits for the next datagram and returns its sender, leaving it queued."""
+    while True:
+        try:
+            _data, sender = sock.recvfrom(1, socket.MSG_PEEK)
+            return sender
+        except InterruptedError:
+            continue
+        except OSError as err:
+            raise SocatError(f"recvfrom({sock.fileno()}, ..., MSG_PEEK): {strerror(err)}") from None
+
+
+def wait_consumed(sync_read: int, pid: int) -> None:
+    """The forking RECVFROM parent waits until its child has read the datagram (or died),
+    so that the same datagram does not fork another child (socat waits for SIGUSR1)."""
+    while True:
+        reap_forked()
+        ready, _, _ = select.select([sync_read], [], [], 0.1)
+        if ready or pid not in _forked:
+            break
+    os.close(sync_read)
+

@@ -1,0 +1,208 @@
+"""UNIX domain sockets: UNIX-CONNECT (LOCAL), UNIX-LISTEN (UNIX-L), UNIX-SENDTO (UNIX-SEND),
+UNIX-RECVFROM, UNIX-RECV, UNIX-CLIENT (UNIX), and the Linux abstract-namespace forms
+ABSTRACT-* (no file system entry, hence no NAMED options). socat: xio-unix.c.
+
+Stream is the default; a connect that meets a datagram or seqpacket socket (EPROTOTYPE)
+is retried with that type, as socat does, and packet types keep message boundaries.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+from .. import option_table as O
+from ..endpoint import Endpoint
+from ..errors import SocatError
+from ..log import LOG
+from ..options import Group as G
+from ..registry import ResolvedAddress, address
+from . import sockets as S
+from .common import OpenContext, apply_named_early, unlink_on_close
+
+FILE_GROUPS = (G.FD, G.SOCKET, G.NAMED, G.RETRY, G.UNIX)
+ABSTRACT_GROUPS = (G.FD, G.SOCKET, G.RETRY, G.UNIX)
+TYPES = {1: socket.SOCK_STREAM, 2: socket.SOCK_DGRAM, 5: socket.SOCK_SEQPACKET}
+
+
+def _name(addr: ResolvedAddress, abstract: bool) -> str:
+    return ("\0" + addr.params[0]) if abstract else addr.params[0]
+
+
+def _socktype(addr: ResolvedAddress, default: int) -> int:
+    if O.SO_TYPE in addr.options:
+        value = int(addr.options.get(O.SO_TYPE))  # type: ignore[arg-type]
+        return TYPES.get(value, value)
+    return default
+
+
+def _connect(addr: ResolvedAddress, ctx: OpenContext, abstract: bool, fallback_dgram: bool) -> Endpoint:
+    """UNIX-CONNECT / UNIX-CLIENT: stream, or seqpacket/dgram when the server socket is one."""
+    opts = addr.options
+    path = _name(addr, abstract)
+    LOG.notice(f"opening connection to {S.sockaddr_info(socket.AF_UNIX, path)}")
+    retry = S.Retry.from_options(opts)
+    tried = [_socktype(addr, socket.SOCK_STREAM)]
+    if O.SO_TYPE not in opts:
+        tried += [socket.SOCK_SEQPACKET] + ([socket.SOCK_DGRAM] if fallback_dgram else [])
+    attempt = 0
+    while True:
+        attempt += 1
+        last_error: SocatError | None = None
+        for kind in tried:
+            sock = S.new_socket(socket.AF_UNIX, kind, 0)
+            try:
+                S.apply_socket_options(sock, opts)
+                if O.BIND in opts:
+                    S.bind_socket(sock, str(opts.get(O.BIND)))
+                sock.connect(path)
+            except OSError as err:
+                shown = f"connect(, {S.sockaddr_info(socket.AF_UNIX, path)}, {S.socklen(socket.AF_UNIX, path)})"
+                last_error = SocatError(f"{shown}: {S.strerror(err)}")
+                sock.close()
+                if err.errno == errno.EPROTOTYPE:
+                    continue
+                break
+            except BaseException:
+                sock.close()
+                raise
+            else:
+                LOG.notice(f"successfully connected from local address "
+                           f"{S.sockaddr_info(socket.AF_UNIX, sock.getsockname())}")
+                S.apply_connected_options(sock, opts)
+                return S.stream_endpoint(sock, opts, f"UNIX {path!r}", ctx, keeps_boundaries=kind != socket.SOCK_STREAM)
+        assert last_error is not None
+        if not retry.more(attempt):
+            raise last_error
+        LOG.info(last_error.text)
+        S.time.sleep(retry.interval)
+
+
+def _bound(addr: ResolvedAddress, abstract: bool, kind: int) -> tuple[socket.socket, str, list]:
+    """A socket bound to the address's name: unlink-early first, removed again on close."""
+    opts = addr.options
+    path = _name(addr, abstract)
+    on_close: list = []
+    if not abstract:
+        apply_named_early(path, opts)
+        if os.path.lexists(path):
+            raise SocatError(f'"{path}" exists')  # socat checks before bind(); unlink-early removes it
+    sock = S.new_socket(socket.AF_UNIX, kind, 0)
+    try:
+        S.apply_socket_options(sock, opts)
+        S.bind_socket(sock, path)
+    except BaseException:
+        sock.close()
+        raise
+    if not abstract:
+        on_close = unlink_on_close(path, opts, default=True)
+    return sock, path, on_close
+
+
+def _listen(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
+    opts = addr.options
+    kind = _socktype(addr, socket.SOCK_STREAM)
+    sock, path, on_close = _bound(addr, abstract, kind)
+    parent_pid = os.getpid()
+    try:
+        conn = S.listen_and_accept(ctx, opts, sock, on_close)
+    except BaseException:
+        if os.getpid() == parent_pid:
+            for hook in on_close:
+                hook()
+        raise
+    S.apply_connected_options(conn, opts)
+    endpoint = S.stream_endpoint(conn, opts, f"UNIX {path!r}", ctx, keeps_boundaries=kind != socket.SOCK_STREAM)
+    endpoint.on_close.extend(on_close)
+    return endpoint
+
+
+def _sendto(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
+    opts = addr.options
+    path = _name(addr, abstract)
+    sock = S.new_socket(socket.AF_UNIX, _socktype(addr, socket.SOCK_DGRAM), 0)
+    try:
+        S.apply_socket_options(sock, opts)
+        if O.BIND in opts:
+            S.bind_socket(sock, str(opts.get(O.BIND)))
+    except BaseException:
+        sock.close()
+        raise
+    S.apply_connected_options(sock, opts)
+    return S.datagram_endpoint(sock, opts, f"UNIX-SENDTO {path!r}", ctx, peer=path)
+
+
+def _recvfrom(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
+    opts = addr.options
+    sock, path, on_close = _bound(addr, abstract, _socktype(addr, socket.SOCK_DGRAM))
+    LOG.notice(f"receiving on {S.sockaddr_info(socket.AF_UNIX, path)}")
+    endpoint = _recvfrom_loop(ctx, opts, sock, on_close)
+    endpoint.on_close.extend(on_close)
+    return endpoint
+
+
+def _recvfrom_loop(ctx: OpenContext, opts, sock: socket.socket, on_close: list) -> Endpoint:
+    """Waits for a datagram; with fork a child handles each one (the parent waits until the
+    child has read it), otherwise this process does. Each handler reads one datagram."""
+    while True:
+        if opts.flag(O.FORK):
+            S.wait_for_child_slot(opts)
+            while not S.wait_readable(sock.fileno(), None):
+                pass
+        sender = S.recvfrom_peek(sock)
+        LOG.notice(f"receiving packet from {S.sockaddr_info(sock.family, sender)}")
+        refusal = S.peer_refusal(opts, sock.family, sender)
+        if refusal:
+            LOG.warn(f"refusing packet from {S.sockaddr_info(sock.family, sender)} {refusal}")
+            sock.recvfrom(1)
+            continue
+        S.set_address_env(ctx, "PEER", sock.family, sender)
+        if not opts.flag(O.FORK):
+            return S.datagram_endpoint(sock, opts, "recvfrom", ctx, follow_sender=True, oneshot=True)
+        sync_read, sync_write = os.pipe()
+        pid = S.fork_child()
+        if pid == 0:
+            os.close(sync_read)
+            on_close.clear()
+
+            def consumed() -> None:
+                os.close(sync_write)
+
+            return S.datagram_endpoint(sock, opts, "recvfrom", ctx, follow_sender=True, oneshot=True,
+                                       consumed=consumed)
+        os.close(sync_write)
+        S.wait_consumed(sync_read, pid)
+
+
+def _recv(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
+    opts = addr.options
+    sock, path, on_close = _bound(addr, abstract, _socktype(addr, socket.SOCK_DGRAM))
+    LOG.notice(f"receiving on {S.sockaddr_info(socket.AF_UNIX, path)}")
+    endpoint = S.datagram_endpoint(sock, opts, f"UNIX-RECV {path!r}", ctx)
+    endpoint.write_fd = None
+    endpoint.on_close.extend(on_close)
+    return endpoint
+
+
+def _declare(prefix: str, abstract: bool, groups: tuple[G, ...], feature: str) -> None:
+    param = ("<filename>",)
+    what = "abstract UNIX socket <name>" if abstract else "UNIX socket <filename>"
+    connect_aliases = () if abstract else ("LOCAL",)
+    address((f"{prefix}-CONNECT", *connect_aliases), param, groups, feature,
+            f"connects to the {what} (stream; seqpacket when the server uses it)")(
+        lambda a, c: _connect(a, c, abstract, fallback_dgram=False))
+    address((f"{prefix}-LISTEN", f"{prefix}-L"), param, groups + (G.LISTEN, G.CHILD), feature,
+            f"listens on the {what}; removes it again on close")(lambda a, c: _listen(a, c, abstract))
+    address((f"{prefix}-SENDTO", f"{prefix}-SEND"), param, groups, feature,
+            f"sends datagrams to the {what}")(lambda a, c: _sendto(a, c, abstract))
+    address((f"{prefix}-RECVFROM",), param, groups + (G.CHILD,), feature,
+            f"receives one datagram on the {what} and replies to its sender")(lambda a, c: _recvfrom(a, c, abstract))
+    address((f"{prefix}-RECV",), param, groups, feature, f"receives datagrams on the {what}", direction="r")(
+        lambda a, c: _recv(a, c, abstract))
+    address((f"{prefix}-CLIENT", prefix), param, groups, feature,
+            f"connects to the {what}, stream or datagram, whichever it is")(
+        lambda a, c: _connect(a, c, abstract, fallback_dgram=True))
+
+
+_declare("UNIX", False, FILE_GROUPS, "UNIX")
+_declare("ABSTRACT", True, ABSTRACT_GROUPS, "ABSTRACT_UNIXSOCKET")

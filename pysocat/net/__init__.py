@@ -1,0 +1,1 @@
+"""Network interface helpers: netlink configuration (the only pyroute2 user) and MTU policy."""
