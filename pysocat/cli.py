@@ -33,6 +33,7 @@ class SignalExit(Exception):
 class Settings:
     debug_level: int = LEVELS.index("W")
     bufsize: int = 8192
+    bufsize_given: bool = False  # -b was on the command line (auto-MTU warns when it is too small)
     close_timeout: float = 0.5
     inactivity_timeout: float | None = None
     direction: str = "both"
@@ -154,6 +155,7 @@ def parse_arguments(args: list[str]) -> Settings:
             text = value_of(arg, flag)
             if flag == "-b":
                 settings.bufsize = _numeric(flag, text)
+                settings.bufsize_given = True
             elif flag == "-t":
                 settings.close_timeout = _seconds(flag, text)
             elif flag == "-T":
@@ -265,14 +267,23 @@ def explain(settings: Settings) -> int:
     from .registry import resolve
 
     _require_two_addresses(settings)
+    from .pairing import explain_pair
+
     tree = []
+    resolved_addresses = []
     for text in settings.addresses:
         spec = parse_address(text)
         resolved = resolve(spec, settings.check_groups)
+        resolved_addresses.append(resolved)
         tree.append({"text": text, "spec": spec.to_json(), "resolved": resolved.to_json()})
-    json.dump({"addresses": tree, "unidirectional": settings.direction, "bufsize": settings.bufsize},
-              sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
+    report = {"addresses": tree, "unidirectional": settings.direction, "bufsize": settings.bufsize,
+              "pair": explain_pair(resolved_addresses)}
+    try:
+        json.dump(report, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `pysocat --explain ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -330,9 +341,11 @@ def run(settings: Settings) -> int:
             first = open_resolved(resolved(0), True, True, LOG.program)
             endpoints.append(first)
             exec_in_place(second, OpenContext(environment={}), first)
+        resolved_addresses = []
         for index in range(2):
             try:
-                endpoints.append(open_resolved(resolved(index), readable[index], writable[index], LOG.program))
+                resolved_addresses.append(resolved(index))
+                endpoints.append(open_resolved(resolved_addresses[-1], readable[index], writable[index], LOG.program))
             except SocatError as err:
                 if not settings.sloppy:
                     raise
@@ -340,6 +353,9 @@ def run(settings: Settings) -> int:
                 # with it (status 255, "N exiting with status -1")
                 LOG.log(err.level, err.text)
                 return -1
+        from .pairing import pair
+
+        endpoints[:] = pair(endpoints, resolved_addresses, settings.bufsize if settings.bufsize_given else None)
         relay_settings = RelaySettings(
             bufsize=settings.bufsize, direction=settings.direction, close_timeout=settings.close_timeout,
             inactivity_timeout=settings.inactivity_timeout, verbose=settings.verbose, hexdump=settings.hexdump,

@@ -90,6 +90,11 @@ class Endpoint:
             raise
         return [data] if data else None
 
+    def buffered(self) -> bool:
+        """Whether receive() has something to return without the descriptor being readable
+        (a wrapper holding an error found behind sound packets)."""
+        return False
+
     def send(self, data: bytes) -> None:
         """Writes all of `data` as one unit (one packet on a packet address); waits while
         the descriptor is full. OSError propagates to the engine."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import termios as _t
 
 from .options import (
-    BOOL, BYTE, CONST, GROUP, INT, MODE, OFF, READ_LIMIT, SIZE, STRING, TIMEVAL, USER, Group, Option, option,
+    BOOL, BYTE, CONST, GROUP, INT, MODE, OFF, READ_LIMIT, SIZE, STRING, STRING_NULL, TIMEVAL, USER, Group, Option,
+    option,
 )
 
 G = Group
@@ -23,6 +24,9 @@ IGNOREEOF = option("ignoreeof", BOOL, G.APPL, "LATE", "at EOF keep polling for m
                    ("ignoreof",), common=True)
 READBYTES = option("readbytes", READ_LIMIT, G.APPL, "LATE", "read at most this many bytes, then report EOF",
                    ("bytes",), common=True)
+FRAMED = option("framed", STRING_NULL, G.APPL, "LATE",
+                "keep packet boundaries on this stream: a length before every packet (rfc4571; wide "
+                "for packets over 64 KiB) (pysocat)")
 ESCAPE = option("escape", INT, G.APPL, "INIT", "a byte value that acts as EOF when read (e.g. 0x0f)", common=True)
 
 # ---------------------------------------------------------------- FD: every descriptor

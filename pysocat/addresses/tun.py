@@ -301,3 +301,8 @@ def explain_mtu(tun: ResolvedAddress, other_type: str, framed: bool, frame_max: 
         offload=opts.flag(O.TUN_OFFLOAD), has_ipv6=any(p.lstrip().startswith("[") for p in tun.params)))
     return {"mtu": decision.mtu if decision.mtu is not None else f"kernel default ({KERNEL_DEFAULT_MTU})",
             "reason": decision.reason, "warning": decision.warning}
+
+
+def explain_with_peer(tun: ResolvedAddress, other_type: str, framed: bool) -> dict[str, object]:
+    """The pairing hook --explain calls (pysocat.pairing): the MTU auto-MTU would choose."""
+    return {"auto-mtu": explain_mtu(tun, other_type, framed)}

@@ -83,6 +83,7 @@ class Relay:
         if settings.direction != "left-to-right" and right.read_fd is not None and left.write_fd is not None:
             self.directions.append(_Direction(right, left, "<", self.stats.right_to_left, 2))
         self.buffer = bytearray(settings.bufsize)
+        self.log_transfers = True
         for direction in self.directions:
             if self._may_splice(direction):
                 direction.splicer = Splicer(settings.bufsize)
@@ -110,6 +111,7 @@ class Relay:
         EOF the other direction ends when it has been idle for -t seconds."""
         LOG.notice(f"starting data transfer loop with FDs {_fds(self.left)} and {_fds(self.right)}")
         LOG.transfer_started()
+        self.log_transfers = LOG.enabled("I")  # decided once: the hot path builds no unused text
         closing = False
         last_activity = time.monotonic()
         poller = select.poll()
@@ -144,6 +146,8 @@ class Relay:
                         continue
                     direction.source_ready = direction.target_writable = False
                     moved = self._transfer(direction)
+                    if not direction.done and direction.source.buffered():
+                        direction.source_ready = True
                     if moved:
                         last_activity = time.monotonic()
                     if direction.done:
@@ -192,7 +196,10 @@ class Relay:
     def _transfer(self, d: _Direction) -> bool:
         """Does one read from the source and writes what it held; returns whether data moved."""
         policy = d.source.policy
-        size = max(self.settings.bufsize, d.source.packet_size)
+        # a packet is never cut: the larger side's packet size wins over -b (a 9000-byte
+        # datagram bound for a TUN with MTU 9000 is read whole)
+        target_packet = d.target.packet_size if d.source.keeps_boundaries else 0
+        size = max(self.settings.bufsize, d.source.packet_size, target_packet)
         if policy.readbytes is not None:
             size = min(size, policy.readbytes - d.read_total)
         fd = d.source.read_fd
@@ -256,7 +263,8 @@ class Relay:
             LOG.notice(f"socket {d.number} (fd {fd}) is at EOF")
             d.done = True
             return False
-        LOG.info(f"transferred {moved} bytes from {fd} to {d.target.write_fd}")
+        if self.log_transfers:
+            LOG.info(f"transferred {moved} bytes from {fd} to {d.target.write_fd}")
         d.read_total += moved
         d.counters.packets += 1
         d.counters.bytes += moved
@@ -278,7 +286,8 @@ class Relay:
             self._io_error("write", fd, len(data), err, d.target)
             d.done = True
             return
-        LOG.info(f"transferred {len(data)} bytes from {d.source.read_fd} to {fd}")
+        if self.log_transfers:
+            LOG.info(f"transferred {len(data)} bytes from {d.source.read_fd} to {fd}")
         d.counters.packets += 1
         d.counters.bytes += len(data)
 

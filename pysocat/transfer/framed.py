@@ -98,6 +98,9 @@ class FramedEndpoint(Endpoint):
         self.inner.send(frame_header(HELLO_SIZE, self.frame_format) +  # type: ignore[union-attr]
                         encode_hello(Hello(caps, 0xFFFF, self.decoder.max_length)))
 
+    def buffered(self) -> bool:
+        return self.pending_error is not None
+
     def send(self, data: bytes) -> None:
         assert self.inner is not None
         header = frame_header(len(data), self.frame_format, self.label)

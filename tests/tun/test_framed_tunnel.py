@@ -2,8 +2,8 @@
 auto-MTU 65535), against an independent RFC 4571 implementation written here, and with
 malformed frames, which are reported with their offset and never reach the TUN.
 
-The CLI does not wire `framed` yet, so the tunnel ends run tests/tun/framed_tunnel.py
-(the Python API: TUN + FramedEndpoint + auto-MTU + relay)."""
+The tunnel ends run the pysocat command line through tests/tun/framed_tunnel.py, which
+turns a mode name into the options a user writes (`,framed`, `,framed=wide`)."""
 from __future__ import annotations
 
 import hashlib
