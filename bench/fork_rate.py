@@ -100,7 +100,6 @@ def main() -> int:
                 argv = [path, f"TCP-LISTEN:{port},fork,reuseaddr,bind=127.0.0.1", f"TCP:127.0.0.1:{echo_port}"]
                 with Background(argv):
                     wait_listening(port)
-                    time.sleep(0.2)  # let the probe connection's child finish
                     rate, errors = measure(port)
                 rates[name].append(rate)
                 failures[name] += errors

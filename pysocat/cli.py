@@ -310,6 +310,7 @@ def run(settings: Settings) -> int:
     from .opening import open_resolved
     from .registry import resolve
     from .transfer.engine import Relay, RelaySettings
+    from .pairing import pair
     from . import option_table as O
 
     _require_two_addresses(settings)
@@ -353,8 +354,6 @@ def run(settings: Settings) -> int:
                 # with it (status 255, "N exiting with status -1")
                 LOG.log(err.level, err.text)
                 return -1
-        from .pairing import pair
-
         endpoints[:] = pair(endpoints, resolved_addresses, settings.bufsize if settings.bufsize_given else None)
         relay_settings = RelaySettings(
             bufsize=settings.bufsize, direction=settings.direction, close_timeout=settings.close_timeout,
@@ -404,6 +403,22 @@ def _log_signal_exit(signum: int, status: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started_in = os.getpid()
+    status = _main(argv)
+    if os.getpid() != started_in:
+        # a child forked for one connection: its work is done and flushed; skipping the
+        # interpreter's teardown makes a forking listener's children end in a fraction
+        # of the time (the parent is still there to clean up what it owns)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(status)
+    return status
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     LOG.program = program_name(argv[0])
     status = 1

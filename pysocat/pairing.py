@@ -34,10 +34,13 @@ def type_name(resolved: Resolved) -> str:
 def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | None = None) -> list[Endpoint]:
     """Returns the endpoints the engine should relay between (framed ones wrapped);
     `bufsize` is -b when given on the command line."""
+    result = list(endpoints)
+    if not any(framed_value(r)[0] for r in resolved) and not any(hasattr(e, "apply_auto_mtu") for e in result):
+        _warn_boundaries(result, bufsize)
+        return result  # the common case pays no import (a forked child starts relaying at once)
     from .framing import FrameFormat, parse_frame_format
     from .net.mtu import MtuInputs, Transport, classify_transport
 
-    result = list(endpoints)
     for index in (0, 1):
         other = 1 - index
         endpoint, peer = result[index], result[other]
@@ -70,6 +73,11 @@ def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | Non
                 result[index] = OffloadFramedEndpoint.handshake(endpoint, tun)
             else:
                 result[index] = FramedEndpoint.wrap(endpoint, fmt or FrameFormat.RFC4571)
+    _warn_boundaries(result, bufsize)
+    return result
+
+
+def _warn_boundaries(result: list[Endpoint], bufsize: int | None) -> None:
     for index in (0, 1):
         source, target = result[index], result[1 - index]
         if source.keeps_boundaries and not target.keeps_boundaries:
@@ -78,7 +86,6 @@ def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | Non
         if bufsize is not None and source.packet_size > bufsize and hasattr(source, "apply_auto_mtu"):
             LOG.warn(f"-b {bufsize} is smaller than the packets of {source.label} ({source.packet_size} bytes); "
                      f"reading {source.packet_size} bytes at a time so that no packet is cut")
-    return result
 
 
 __all__ = ["pair", "framed_value"]

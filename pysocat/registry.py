@@ -17,11 +17,30 @@ from .errors import SocatError
 from .options import UNIVERSAL_GROUPS, Group, NumericError, Option, OptionValues, lookup_option
 from .spec import AddressSpec, DualSpec, Spec
 
-FAMILY_MODULES = (
-    "stdio", "file", "pipe", "exec", "pty", "readline",
-    "tcp", "udp", "unix",
-    "tun",
-)
+# Each family module and the keyword stems it declares (a stem is the keyword up to its
+# first "-", without the 4/6 suffix: TCP6-LISTEN -> TCP). Opening one address then imports
+# one family, not all of them; a unit test checks this index against the declarations.
+FAMILY_MODULES: dict[str, tuple[str, ...]] = {
+    "stdio": ("-", "FD", "STDERR", "STDIN", "STDIO", "STDOUT"),
+    "file": ("CREAT", "CREATE", "FILE", "GOPEN", "OPEN"),
+    "pipe": ("ECHO", "FIFO", "PIPE", "SOCKETPAIR"),
+    "exec": ("EXEC", "SHELL", "SYSTEM"),
+    "pty": ("PTY",),
+    "readline": ("READLINE",),
+    "tcp": ("INET", "TCP"),
+    "udp": ("UDP",),
+    "unix": ("ABSTRACT", "LOCAL", "UNIX"),
+    "tun": ("TUN",),
+}
+
+
+def keyword_stem(keyword: str) -> str:
+    if keyword == "-":
+        return keyword
+    return keyword.upper().split("-", 1)[0].rstrip("46")
+
+
+_STEM_HOMES = {stem: module for module, stems in FAMILY_MODULES.items() for stem in stems}
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,6 +122,15 @@ def load_families() -> None:
 
 
 def lookup_address(keyword: str) -> list[AddressType]:
+    found = _ADDRESSES.get(keyword.upper())
+    if found:
+        return found
+    home = _STEM_HOMES.get(keyword_stem(keyword))
+    if home is not None and not _loaded:
+        importlib.import_module(f"pysocat.addresses.{home}")
+        found = _ADDRESSES.get(keyword.upper())
+        if found:
+            return found
     load_families()
     return _ADDRESSES.get(keyword.upper(), [])
 

@@ -518,6 +518,9 @@ def wait_for_child_slot(opts: OptionValues) -> None:
 
 def fork_child() -> int:
     """fork() for one connection; in the child, the parent's bookkeeping is dropped."""
+    import gc
+
+    gc.freeze()  # the parent's objects stay out of the child's collections: no copy-on-write storm
     try:
         pid = os.fork()
     except OSError as err:

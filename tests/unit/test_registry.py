@@ -132,3 +132,27 @@ def test_an_option_of_another_variant_fails_only_when_applied():
     resolved = resolve(parse_address("PIPE,creat"))
     assert resolved.foreign == [O.CREAT]
     assert foreign_disposition(resolved.type, O.CREAT) == "not implemented"
+
+
+def test_the_family_index_names_the_module_of_every_keyword() -> None:
+    """registry.FAMILY_MODULES lets one address import one family; it must match the
+    declarations, or a keyword would be found only after loading everything."""
+    from pysocat.registry import ALL_ADDRESSES, FAMILY_MODULES, keyword_stem, load_families
+
+    load_families()
+    for record in ALL_ADDRESSES:
+        module = getattr(record.opener, "__wrapped__", record.opener).__module__.rsplit(".", 1)[1]
+        for name in record.names:
+            assert keyword_stem(name) in FAMILY_MODULES[module], (name, module)
+
+
+def test_a_plain_address_loads_only_its_own_family() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from pysocat.registry import lookup_address; lookup_address('OPEN'); "
+            "print(sorted(m for m in sys.modules if m.startswith('pysocat.addresses.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "pysocat.addresses.file" in out.stdout
+    assert "pysocat.addresses.tcp" not in out.stdout and "pysocat.addresses.sockets" not in out.stdout
