@@ -13,7 +13,7 @@ import os
 import select
 import signal
 import time
-from dataclasses import dataclass
+from .record import dataclass
 
 from .log import LOG
 

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from .record import dataclass, field
 
 from .errors import SocatError
 from .log import LEVELS, LOG

@@ -66,15 +66,9 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    text = render()
-    if args[:1] == ["-"]:
-        sys.stdout.write(text)
-        return 0
-    target = Path(args[0]) if args else CHECKOUT_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
-    return 0
+    from .manpage import emit
+
+    return emit(render(), CHECKOUT_FILE, "pysocat.completion", sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import os
 import select
 import socket
 import stat
-from dataclasses import dataclass, field
+from .record import dataclass, field
 from collections.abc import Callable
 
 from . import option_table as O

@@ -92,7 +92,7 @@ import enum
 import struct
 import sys
 import zlib
-from dataclasses import dataclass
+from .record import dataclass
 
 from .errors import SocatError
 

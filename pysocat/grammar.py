@@ -23,7 +23,7 @@ address is parsed, so ``-V`` and ``-h`` do not pay for it.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from .record import replace
 from functools import lru_cache
 from typing import Any
 

@@ -148,22 +148,26 @@ def render() -> str:
     return page
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    page = render()
+def emit(text: str, checkout_file: Path, module: str, args: list[str]) -> int:
+    """The command line of a generator: no argument rewrites the checkout's file, `-`
+    prints, `--check` says whether the file is stale, a path writes there."""
     if args[:1] == ["--check"]:
-        current = CHECKOUT_PAGE.read_text() if CHECKOUT_PAGE.exists() else ""
-        if current != page:
-            print(f"{CHECKOUT_PAGE} is stale: run python -m pysocat.manpage", file=sys.stderr)
+        current = checkout_file.read_text() if checkout_file.exists() else ""
+        if current != text:
+            print(f"{checkout_file} is stale: run python -m {module}", file=sys.stderr)
             return 1
         return 0
     if args[:1] == ["-"]:
-        sys.stdout.write(page)
+        sys.stdout.write(text)
         return 0
-    target = Path(args[0]) if args else CHECKOUT_PAGE
+    target = Path(args[0]) if args else checkout_file
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(page)
+    target.write_text(text)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return emit(render(), CHECKOUT_PAGE, "pysocat.manpage", sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def _open_single(addr: ResolvedAddress, readable: bool, writable: bool, program:
 
 def _combine(reader: Endpoint | None, writer: Endpoint | None) -> Endpoint:
     """A dual address: reads from the first part, writes to the second."""
-    from dataclasses import replace
+    from .record import replace
 
     from .endpoint import TransferPolicy
 

@@ -8,7 +8,7 @@ diagnostics. The table itself lives in option_table.py.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from .record import dataclass, field
 from collections.abc import Callable
 
 from .errors import SocatError

@@ -48,7 +48,7 @@ def _plain_single(text: str, offset: int) -> AddressSpec:
 
 
 def _with_text(spec: AddressSpec, text: str) -> AddressSpec:
-    from dataclasses import replace
+    from .record import replace
 
     return replace(spec, text=text)
 

@@ -9,8 +9,8 @@ with socat's diagnostics. Nothing here opens anything.
 from __future__ import annotations
 
 import importlib
-from dataclasses import replace
-from dataclasses import dataclass, field
+from .record import replace
+from .record import dataclass, field
 from collections.abc import Callable
 
 from .errors import SocatError
@@ -361,7 +361,7 @@ def _checked(opener: Callable[..., object]) -> Callable[..., object]:
         for opt in failing:
             if opt.phase in BEFORE_FD_PHASES:
                 fail(opt)
-        from dataclasses import replace as _replace
+        from .record import replace as _replace
 
         dropped = {opt for opt, kind in kinds.items() if kind != "apply"}
         endpoint = opener(_replace(addr, options=_without(addr.options, dropped), foreign=[]), ctx)

@@ -5,7 +5,7 @@ tests, printed by --explain, and produced without any I/O.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import dataclass, field
 
 
 @dataclass(frozen=True)

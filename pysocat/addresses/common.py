@@ -7,7 +7,7 @@ from __future__ import annotations
 import fcntl
 import os
 import termios
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 
 from .. import option_table as O
 from ..errors import SocatError

@@ -20,7 +20,7 @@ import signal
 import socket
 import sys
 import termios
-from dataclasses import dataclass
+from ..record import dataclass
 
 from .. import children
 from .. import option_table as O

@@ -20,7 +20,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from ..record import dataclass
 
 from .. import option_table as O
 from ..endpoint import Endpoint, policy_from_options

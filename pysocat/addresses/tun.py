@@ -20,7 +20,7 @@ import fcntl
 import os
 import socket
 import struct
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 
 from .. import option_table as O
 from ..endpoint import Endpoint, policy_from_options
@@ -82,7 +82,7 @@ class TunEndpoint(Endpoint):
     def apply_auto_mtu(self, inputs: MtuInputs) -> MtuDecision:
         """Chooses and sets the MTU from what the other side is (call once both addresses
         are open): `inputs.explicit`, link, packet_info and offload are taken from here."""
-        from dataclasses import replace
+        from ..record import replace
 
         inputs = replace(inputs, explicit=self.explicit_mtu, link=self.link, packet_info=self.packet_info,
                          offload=self.vnet_header, has_ipv6=self.has_ipv6)

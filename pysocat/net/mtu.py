@@ -21,7 +21,7 @@ The address code logs `reason` at -d -d and --explain shows it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from ..record import dataclass
 
 KERNEL_DEFAULT_MTU = 1500  # what Linux gives a new TUN/TAP
 MAX_TUN_MTU = 65535  # tun's max_mtu, and the largest IPv4 packet

@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno as _errno
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 from typing import Any
 
 from ..errors import SocatError

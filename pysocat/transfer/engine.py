@@ -11,7 +11,7 @@ import errno
 import os
 import select
 import time
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 
 from ..errors import SocatError
 from ..log import LOG

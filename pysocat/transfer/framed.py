@@ -9,7 +9,7 @@ direction, and no partial packet is ever delivered to the packet side.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 
 import select
 import time
