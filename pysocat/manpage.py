@@ -131,6 +131,52 @@ def examples() -> str:
     return "\n".join(out)
 
 
+def docstring_section(text: str) -> str:
+    """A module's design notes as a man page section: headings underlined with = become
+    .SS, text indented four spaces (the byte tables) stays as it is, the rest is filled."""
+    out: list[str] = []
+    lines = text.strip("\n").splitlines()
+    in_table = False
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if set(line.strip()) == {"="}:
+            continue
+        if following.strip() and set(following.strip()) == {"="}:
+            out += [".SS", escape(line.strip())]
+            continue
+        table_line = line.startswith("    ")
+        if table_line and not in_table:
+            out += [".PP", ".nf"]
+            in_table = True
+        elif not table_line and in_table and line.strip():
+            out += [".fi"]
+            in_table = False
+        if not line.strip():
+            if not in_table:
+                out.append(".PP")
+            continue
+        text = line[4:] if table_line else line.strip()
+        if text.endswith("::"):
+            text = text[:-1]
+        out.append(escape(text.replace("``", "").replace("`", "")))
+    if in_table:
+        out.append(".fi")
+    return "\n".join(out)
+
+
+def framing_section() -> str:
+    from . import framing
+
+    doc = framing.__doc__ or ""
+    return docstring_section(doc[doc.index("Wire formats"):])
+
+
+def mtu_section() -> str:
+    from .net import mtu
+
+    return docstring_section(mtu.__doc__ or "")
+
+
 def render() -> str:
     from . import __version__
 
@@ -142,6 +188,8 @@ def render() -> str:
         "@ADDRESS_OPTIONS@": address_options(),
         "@DIFFERENCES@": differences(),
         "@EXAMPLES@": examples(),
+        "@FRAMING@": framing_section(),
+        "@AUTO_MTU@": mtu_section(),
     }
     for key, value in replacements.items():
         page = page.replace(key, value)

@@ -57,3 +57,11 @@ def test_every_example_is_accepted(command: str) -> None:
 def test_troff_escaping_protects_control_characters() -> None:
     assert manpage.escape(".x") == "\\&.x"
     assert manpage.escape("a\\b-c") == "a\\eb\\-c"
+
+
+def test_the_wire_format_and_auto_mtu_rules_are_in_the_page() -> None:
+    page = manpage.render()
+    framing = page[page.index(".SH FRAMING"):page.index(".SH AUTO-MTU")]
+    assert "offset 0  2 bytes  LENGTH" in framing and "MAGIC" in framing and "CSUM_OFFSET" in framing
+    auto_mtu = page[page.index(".SH AUTO-MTU"):page.index(".SH DATA VALUES")]
+    assert "path MTU" in auto_mtu and "framed" in auto_mtu
