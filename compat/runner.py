@@ -300,9 +300,21 @@ def skip_reason(scenario: dict) -> str:
     minimum = scenario.get("min_version")
     if minimum and _version_tuple(version) < _version_tuple(minimum):
         return f"needs socat >= {minimum} (have {version}): {scenario.get('min_version_reason', 'new in ' + minimum)}"
-    if scenario.get("user") == "nobody" and os.geteuid() == 0 and shutil.which("setpriv") is None:
-        return "needs setpriv to run as an unprivileged user"
+    if scenario.get("user") == "nobody" and os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            return "needs setpriv to run as an unprivileged user"
+        if not unprivileged_can_run_pysocat():
+            return ("the unprivileged user cannot run pysocat from this checkout (it lies in a directory "
+                    "only root may enter, e.g. a mktemp -d clone)")
     return ""
+
+
+@lru_cache(maxsize=None)
+def unprivileged_can_run_pysocat() -> bool:
+    """Whether `nobody` can start pysocat here: its interpreter and package must be readable."""
+    probe = subprocess.run([*UNPRIVILEGED, pysocat_as_socat(), "-V"], capture_output=True, timeout=30,
+                           cwd="/")
+    return probe.returncode == 0
 
 
 def compare(scenario: dict, socat_run: Run, pysocat_run: Run) -> tuple[str, str]:

@@ -71,6 +71,7 @@ class Endpoint:
     read_eof_errnos: tuple[int, ...] = ()  # errnos a read turns into EOF (EIO on a pty master)
     owns_fds: bool = True  # False for a dual address, whose parts close their own
     packet_size: int = 0  # the largest packet one read may return: the engine never reads less
+    batch: int = 1  # packets one receive() may collect (the opener made the descriptor non-blocking)
     _closed_write: bool = False
     _closed: bool = False
 
@@ -88,7 +89,25 @@ class Endpoint:
             if err.errno in self.read_eof_errnos:
                 return None
             raise
-        return [data] if data else None
+        if not data:
+            return None
+        if self.batch == 1:
+            return [data]
+        packets = [data]
+        while len(packets) < self.batch:  # what is already queued, without another poll
+            try:
+                more = os.read(self.read_fd, size)
+            except OSError:
+                break  # EAGAIN, or an error the next read reports
+            if not more:
+                break  # EOF: the next receive() reports it
+            packets.append(more)
+        return packets
+
+    def send_many(self, packets: list[bytes]) -> None:
+        """Writes several packets, each as one unit; a wrapper may merge them into one write."""
+        for packet in packets:
+            self.send(packet)
 
     def buffered(self) -> bool:
         """Whether receive() has something to return without the descriptor being readable

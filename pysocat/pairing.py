@@ -73,8 +73,29 @@ def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | Non
                 result[index] = OffloadFramedEndpoint.handshake(endpoint, tun)
             else:
                 result[index] = FramedEndpoint.wrap(endpoint, fmt or FrameFormat.RFC4571)
+            _no_delay(endpoint)
     _warn_boundaries(result, bufsize)
     return result
+
+
+def _no_delay(endpoint: Endpoint) -> None:
+    """A frame is a whole packet: send it at once. Nagle's algorithm would hold a small
+    frame (a ping) back until the previous one is acknowledged, adding a delayed-ACK wait
+    to the tunnel's latency."""
+    import socket
+
+    for fd in {endpoint.read_fd, endpoint.write_fd} - {None}:
+        try:
+            probe = socket.socket(fileno=fd)
+        except OSError:
+            continue
+        try:
+            if probe.type == socket.SOCK_STREAM and probe.family in (socket.AF_INET, socket.AF_INET6):
+                probe.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        finally:
+            probe.detach()
 
 
 def _warn_boundaries(result: list[Endpoint], bufsize: int | None) -> None:

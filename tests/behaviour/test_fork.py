@@ -101,11 +101,18 @@ def test_fork_parent_notices_like_socat():
     assert texts[2].startswith("N forked off child process ")
 
 
+def _unix_listening(path: str) -> bool:
+    """/proc/net/unix lists a listening socket with the __SO_ACCEPTCON flag (00010000)."""
+    with open("/proc/net/unix") as table:
+        return any(line.split()[3] == "00010000" and line.rstrip().endswith(" " + path) for line in table
+                   if len(line.split()) >= 8)
+
+
 def test_unix_listen_fork_keeps_the_socket_file_until_the_parent_ends(tmp_path):
     path = str(tmp_path / "srv.sock")
     server = spawn("pysocat", f"UNIX-LISTEN:{path},fork", "PIPE")
     try:
-        wait_for(lambda: os.path.exists(path), timeout=20)
+        wait_for(lambda: _unix_listening(path), timeout=20)  # the file exists before listen()
         for i in range(3):
             assert echo_roundtrip(socket.AF_UNIX, path, b"x" * (1000 * i)) == b"x" * (1000 * i)
         wait_for(lambda: not children_of(server.pid), timeout=20)
