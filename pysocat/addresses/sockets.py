@@ -325,6 +325,18 @@ def new_socket(family: int, socktype: int, proto: int) -> socket.socket:
     return sock
 
 
+def bound_socket(family: int, socktype: int, proto: int, opts: OptionValues, local: Sockaddr) -> socket.socket:
+    """A new socket with its options applied and bound to `local` (closed again on failure)."""
+    sock = new_socket(family, socktype, proto)
+    try:
+        apply_socket_options(sock, opts)
+        bind_socket(sock, local)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def bind_socket(sock: socket.socket, addr: Sockaddr) -> None:
     try:
         sock.bind(addr)

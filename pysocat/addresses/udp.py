@@ -35,14 +35,7 @@ def _bound_socket(opts: OptionValues, family: int, port: str) -> tuple[socket.so
     if O.BIND in opts:
         host, _ = S.split_host_port(str(opts.get(O.BIND)))
     family, local = S.resolve(host, port, _pick_family(opts, family), socket.SOCK_DGRAM, passive=True)
-    sock = S.new_socket(family, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    try:
-        S.apply_socket_options(sock, opts)
-        S.bind_socket(sock, local)
-    except BaseException:
-        sock.close()
-        raise
-    return sock, local
+    return S.bound_socket(family, socket.SOCK_DGRAM, socket.IPPROTO_UDP, opts, local), local
 
 
 def _unbound_socket(opts: OptionValues, family: int, host: str, port: str) -> tuple[socket.socket, tuple]:

@@ -87,13 +87,7 @@ def _bound(addr: ResolvedAddress, abstract: bool, kind: int) -> tuple[socket.soc
         apply_named_early(path, opts)
         if os.path.lexists(path):
             raise SocatError(f'"{path}" exists')  # socat checks before bind(); unlink-early removes it
-    sock = S.new_socket(socket.AF_UNIX, kind, 0)
-    try:
-        S.apply_socket_options(sock, opts)
-        S.bind_socket(sock, path)
-    except BaseException:
-        sock.close()
-        raise
+    sock = S.bound_socket(socket.AF_UNIX, kind, 0, opts, path)
     if not abstract:
         on_close = unlink_on_close(path, opts, default=True)
     return sock, path, on_close
