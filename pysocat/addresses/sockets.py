@@ -632,8 +632,17 @@ def stream_endpoint(sock: socket.socket, opts: OptionValues, label: str, ctx: Op
     """A connected socket as an Endpoint (the engine shuts it down with shutdown(SHUT_WR))."""
     fd = sock.detach()
     apply_fd_options(fd, opts)
-    return Endpoint(label, fd if ctx.readable else fd, fd if ctx.writable else fd, policy_from_options(opts),
-                    keeps_boundaries=keeps_boundaries)
+    endpoint = Endpoint(label, fd if ctx.readable else fd, fd if ctx.writable else fd, policy_from_options(opts),
+                        keeps_boundaries=keeps_boundaries)
+    if keeps_boundaries:
+        # a connected datagram socket is this process's alone: non-blocking, so that one
+        # wake-up takes every datagram already queued (a burst), not one per poll
+        os.set_blocking(fd, False)
+        endpoint.batch = DATAGRAM_BATCH
+    return endpoint
+
+
+DATAGRAM_BATCH = 64
 
 
 class DatagramEndpoint(Endpoint):
