@@ -422,6 +422,17 @@ def _main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     LOG.program = program_name(argv[0])
     status = 1
+    if len(argv) == 3 and argv[1] == "help":  # pysocat's own: `pysocat help TCP-LISTEN`
+        from .help import address_help
+        from .options import all_option_names
+
+        all_option_names()
+        text = address_help(argv[2])
+        if text is None:
+            LOG.error(f'unknown device/address "{argv[2]}"')
+            return 1
+        sys.stdout.write(text)
+        return 0
     try:
         settings = parse_arguments(argv[1:])
         LOG.min_level = settings.debug_level

@@ -157,3 +157,31 @@ def version_text(features: list[tuple[str, bool]]) -> str:
 
 def describe_address(record: AddressType) -> dict[str, object]:
     return {"name": record.name, "aliases": list(record.names[1:]), "usage": record.usage, "help": record.help}
+
+
+def address_help(keyword: str) -> str | None:
+    """`pysocat help TYPE`: one address type's forms, parameters and accepted options with
+    their help, from the same tables as -hhh (None when the keyword is unknown)."""
+    from .registry import lookup_address, options_for
+
+    records = lookup_address(keyword)
+    if not records:
+        return None
+    out: list[str] = []
+    for record in records:
+        out.append(f"{record.usage}")
+        out.append(f"    {record.help}")
+        if len(record.names) > 1:
+            out.append(f"    aliases: {', '.join(record.names[1:])}")
+        out.append(f"    option groups: {','.join(g.value for g in sorted(record.groups, key=_group_order))}")
+    out.append("options:")
+    seen: set[str] = set()
+    for record in records:
+        for opt in sorted(options_for(record), key=lambda o: o.name):
+            if opt.name in seen:
+                continue
+            seen.add(opt.name)
+            value = "" if opt.vtype.socat_name in ("CONST", "BOOL") else f"=<{opt.vtype.socat_name.lower()}>"
+            aliases = f" (also {', '.join(opt.aliases)})" if opt.aliases else ""
+            out.append(f"    {opt.name}{value}{aliases}: {opt.help}")
+    return "\n".join(out) + "\n"

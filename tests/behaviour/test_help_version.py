@@ -116,3 +116,19 @@ def test_explain_errors_match_a_real_run(args):
     real = run_pysocat("-u", *args, input=b"")
     assert explained.returncode == real.returncode == 1
     assert diagnostics(explained.stderr) == diagnostics(real.stderr)
+
+
+def test_help_for_one_address_type_lists_its_forms_and_options() -> None:
+    result = run_pysocat("help", "tcp-l")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    assert text.startswith("TCP-LISTEN:<port>\n")
+    assert "aliases: TCP-L" in text
+    assert "    fork: " in text and "    backlog=<int>: " in text
+    assert "    creat" not in text  # an OPEN option is not accepted by TCP-LISTEN
+
+
+def test_help_for_an_unknown_type_is_socats_error() -> None:
+    result = run_pysocat("help", "NOPE")
+    assert result.returncode == 1
+    assert diagnostics(result.stderr) == ['E unknown device/address "NOPE"']
