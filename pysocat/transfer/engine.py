@@ -156,6 +156,8 @@ class Relay:
                         direction.target_writable = self._room_now(direction)
                     if moved:
                         last_activity = time.monotonic()
+                        for other in self.directions:
+                            other.retry_at = 0.0  # socat re-reads an ignoreeof side on every turn with data
                     if direction.done:
                         direction.target.shutdown_write()
                         if not closing and any(not d.done for d in self.directions):

@@ -312,3 +312,18 @@ def test_create_notice_same_as_socat(tmp_path):
         proc = run(tool, "-d", "-d", "-u", "-", "CREATE:out", cwd=_in(tmp_path, tool), input=b"x")
         lines[tool] = [l for l in diagnostics(proc.stderr) if "creating" in l]
     assert lines["pysocat"] == lines["socat"] != []
+
+
+def test_ignoreeof_reader_of_a_dual_file_echo_sees_what_was_just_written(tmp_path):
+    """socat's test.sh FILE: `- FILE,ignoreeof!!FILE` echoes through a file; the ignoreeof
+    side must be read again as soon as data moved, not only after its 1 s poll interval
+    (the -t 0.2 close wait would end the relay first)."""
+    path = tmp_path / "file9"
+    path.touch()
+    proc = spawn("pysocat", "-t", "0.2", "-", f"{path},ignoreeof!!{path}", stdin=subprocess.PIPE)
+    import time
+
+    time.sleep(0.3)  # the reader has met EOF on the empty file before any data arrives
+    out, err = proc.communicate(b"test9 echo line\n", timeout=30)
+    assert proc.returncode == 0, err
+    assert out == b"test9 echo line\n"
