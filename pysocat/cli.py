@@ -424,9 +424,7 @@ def _main(argv: list[str] | None = None) -> int:
     status = 1
     if len(argv) == 3 and argv[1] == "help":  # pysocat's own: `pysocat help TCP-LISTEN`
         from .help import address_help
-        from .options import all_option_names
 
-        all_option_names()
         text = address_help(argv[2])
         if text is None:
             LOG.error(f'unknown device/address "{argv[2]}"')

@@ -164,6 +164,7 @@ def address_help(keyword: str) -> str | None:
     their help, from the same tables as -hhh (None when the keyword is unknown)."""
     from .registry import lookup_address, options_for
 
+    all_option_names()  # loads the option table that options_for() filters
     records = lookup_address(keyword)
     if not records:
         return None

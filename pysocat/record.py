@@ -119,8 +119,4 @@ def replace(obj: object, **changes: object) -> object:
     return type(obj)(**values)
 
 
-def fields(obj: object) -> tuple[Field, ...]:
-    return type(obj).__record_fields__  # type: ignore[attr-defined]
-
-
-__all__ = ["dataclass", "field", "replace", "fields", "FrozenInstanceError"]
+__all__ = ["dataclass", "field", "replace", "FrozenInstanceError"]

@@ -243,14 +243,14 @@ class Relay:
             d.done = True
             return False
         if len(packets) > 1 and self._plain(d):
-            self._write_many(d, packets)
+            d.read_total += sum(len(packet) for packet in packets)
+            self._write(d, packets)
             return True
         for data in packets:
             d.read_total += len(data)
             data, escaped = split_at_escape(data, policy.escape)
             data = convert_lineterm(data, policy.read_lineterm, d.target.policy.write_lineterm)
-            if data:
-                self._write(d, data)
+            self._write(d, [data])
             if escaped or d.done or (policy.readbytes is not None and d.read_total >= policy.readbytes):
                 if not d.done:
                     LOG.notice(f"socket {d.number} (fd {fd}) is at EOF")
@@ -298,14 +298,19 @@ class Relay:
         return (not self.dumper.active and policy.readbytes is None and policy.escape is None
                 and policy.read_lineterm == d.target.policy.write_lineterm)
 
-    def _write_many(self, d: _Direction, packets: list[bytes]) -> None:
+    def _write(self, d: _Direction, packets: list[bytes]) -> None:
+        """Writes the packets to the target, each as one unit (a burst in one call where the
+        target can merge it); empty packets are not written."""
         fd = d.target.write_fd
-        if fd is None:
+        packets = [packet for packet in packets if packet]
+        if fd is None or not packets:
             return
-        total = sum(len(p) for p in packets)
-        d.read_total += total
+        if self.dumper.active:
+            for packet in packets:
+                self.dumper.block(d.tag, packet)
+        total = sum(len(packet) for packet in packets)
         try:
-            d.target.send_many([p for p in packets if p])
+            d.target.send_many(packets)
         except SocatError as err:
             LOG.error(str(err))
             d.done = True
@@ -319,27 +324,6 @@ class Relay:
                 LOG.info(f"transferred {len(packet)} bytes from {d.source.read_fd} to {fd}")
         d.counters.packets += len(packets)
         d.counters.bytes += total
-
-    def _write(self, d: _Direction, data: bytes) -> None:
-        fd = d.target.write_fd
-        if fd is None:
-            return
-        if self.dumper.active:
-            self.dumper.block(d.tag, data)
-        try:
-            d.target.send(data)
-        except SocatError as err:
-            LOG.error(str(err))
-            d.done = True
-            return
-        except OSError as err:
-            self._io_error("write", fd, len(data), err, d.target)
-            d.done = True
-            return
-        if self.log_transfers:
-            LOG.info(f"transferred {len(data)} bytes from {d.source.read_fd} to {fd}")
-        d.counters.packets += 1
-        d.counters.bytes += len(data)
 
     def _io_error(self, call: str, fd: int, size: int, err: OSError, endpoint: Endpoint) -> None:
         text = f"{call}({fd}, 0x{id(self.buffer):x}, {size}): {os.strerror(err.errno or 0)}"
