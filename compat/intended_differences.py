@@ -16,6 +16,18 @@ pysocat follows socat 1.8 where 1.7.4.4 and 1.8 differ (see
 from __future__ import annotations
 
 INTENDED_DIFFERENCES: dict[str, dict[str, str]] = {
+    "framed": {
+        "socat": "any",
+        "reason": "the address option framed (pysocat's own) keeps packet boundaries on a stream with a "
+                  "length before every packet; socat reports it as an unknown option. A packet address "
+                  "relayed to an unframed stream also gets one W line saying the boundaries are lost.",
+    },
+    "auto-mtu": {
+        "socat": "any",
+        "reason": "a TUN created without interface-mtu takes its MTU from its transport (the UDP path MTU "
+                  "minus headers, or the largest framed packet); socat leaves the kernel's 1500. Over an "
+                  "unframed stream pysocat does as socat. A TUN read is never cut at -b.",
+    },
     "help-subcommand": {
         "socat": "any",
         "reason": "`pysocat help TYPE` prints one address type's forms and accepted options with their "
