@@ -102,8 +102,8 @@ def parse_arguments(args: list[str]) -> Settings:
 
     while i < len(args):
         arg = args[i]
-        if not arg.startswith("-") or arg == "-":
-            break
+        if not arg.startswith("-") or arg[1:2] in ("", "!", ",", ":"):
+            break  # "-", "-!!…", "-,opts" and "-:…" are STDIO addresses, as in socat
         if arg in LONG_FLAGS:
             setattr(settings, arg[2:], True)
         elif arg.startswith("--"):
