@@ -11,7 +11,10 @@ compared with socat. When it does not apply (e.g. a 1.7-only difference while co
 with socat 1.8), the scenario is an ordinary comparison.
 
 pysocat follows socat 1.8 where 1.7.4.4 and 1.8 differ (see
-/work/shared/reference/socat-behaviour.md), so most entries are "1.7" ones.
+/work/shared/reference/socat-behaviour.md), so most entries are "1.7" ones. Every "1.7"
+entry but param-count-1.7-quirks (1.7.4.4's crashes and miscounts) can be switched to 1.7's
+behaviour with --compat=1.7 or PYSOCAT_COMPAT=1.7 (pysocat/compat.py); the scenarios in
+compat/scenarios_compat17.py run pysocat so and must equal socat 1.7.4.4.
 """
 from __future__ import annotations
 
@@ -87,7 +90,8 @@ INTENDED_DIFFERENCES: dict[str, dict[str, str]] = {
     "options-1.8": {
         "socat": "1.7",
         "reason": "options new in socat 1.8 (or newly allowed for an address type there): chdir (cd), "
-                  "umask for EXEC/SYSTEM (PROCESS group), f-setpipe-sz; 1.7.4 rejects them.",
+                  "umask for EXEC/SYSTEM (PROCESS group), f-setpipe-sz, unix-bind-tempname (bind-tempname), "
+                  "sctp-nodelay/sctp-maxseg (absent from Debian's 1.7.4.4 build); 1.7.4 rejects them.",
     },
     "exec-child-status-warning": {
         "socat": "1.7",
@@ -95,10 +99,23 @@ INTENDED_DIFFERENCES: dict[str, dict[str, str]] = {
                   "exited with status S` and exit status 1 at the end; 1.7.4 logs E and exits at once "
                   "(or, when the child's EOF was seen first, nothing at all and exit 0).",
     },
+    "inactivity-timeout-zero": {
+        "socat": "1.7",
+        "reason": "-T 0 is a timeout of 0 seconds since socat 1.8.0.1 (the transfer ends at once) and a "
+                  "negative -T means none; in 1.7.4 -T 0 means no timeout and a negative one makes poll() "
+                  "fail (`E xiopoll(...): Invalid argument`, exit 1).",
+    },
+    "read-reset-error": {
+        "socat": "1.7",
+        "reason": "socat 1.8: EPIPE/ECONNRESET on read is `E read(...): Connection reset by peer`, exit 1 "
+                  "(ipfs/kubo#10683 added -s for it); 1.7.4: a W line, `N socket 2 to socket 1 is in error`, "
+                  "the direction ends as at EOF, exit 0.",
+    },
     "statistics-option": {
         "socat": "1.7",
         "reason": "--statistics is new in socat 1.8 (`W statistics are experimental`, then I "
-                  "STATISTICS lines at exit); 1.7.4: `E unknown option \"--statistics\"`.",
+                  "STATISTICS lines at exit); 1.7.4: `E unknown option \"--statistics\"`. Likewise SIGUSR1 "
+                  "logs the statistics in 1.8 and ends socat 1.7.4 (status 138).",
     },
     "experimental-option": {
         "socat": "1.7",
@@ -116,8 +133,16 @@ INTENDED_DIFFERENCES: dict[str, dict[str, str]] = {
     },
     "address-types-1.8": {
         "socat": "1.7",
-        "reason": "SOCKETPAIR and SHELL are new address types in socat 1.8; 1.7.4 says `E unknown "
-                  "device/address`. (Scenarios that need them working are skipped under 1.7.)",
+        "reason": "SOCKETPAIR, SHELL and ACCEPT-FD (ACCEPT) are new address types in socat 1.8; 1.7.4 says "
+                  "`E unknown device/address`. (Scenarios that need them working are skipped under 1.7.)",
+    },
+    "libwrap-unsupported": {
+        "socat": "any",
+        "reason": "pysocat has no libwrap (-V: #undef WITH_LIBWRAP). Its options (tcpwrappers, tcpwrap, "
+                  "tcpwrap-etc, hosts-allow, hosts-deny, ...) parse where socat's do (RANGE group), but an "
+                  "address given one fails at once: `E option \"tcpwrappers\": libwrap (tcp wrappers) is not "
+                  "supported by pysocat`, exit 1, instead of serving peers tcpwrappers would refuse. socat "
+                  "with libwrap (Debian's 1.7.4.4) applies them; socat built without it does not know them.",
     },
     "env-socat-prefix-always": {
         "socat": "any",
@@ -129,6 +154,12 @@ INTENDED_DIFFERENCES: dict[str, dict[str, str]] = {
         "socat": "any",
         "reason": "Debian's socat is built without READLINE (`E unknown device/address \"READLINE\"`); "
                   "pysocat has it, as upstream builds do.",
+    },
+    "interface-options-1.8": {
+        "socat": "1.7",
+        "reason": "INTERFACE takes the INTERFACE option group (iff-*, interface-mtu) as in socat 1.8 "
+                  "(xio-interface.c: GROUP_FD|GROUP_SOCKET|GROUP_INTERFACE); 1.7.4.4 accepts FD and SOCKET "
+                  "options only (`option \"iff-promisc\" not supported with this address type`).",
     },
 }
 

@@ -226,18 +226,31 @@ def _env(tmp: str, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def run_program(program: str, scenario: dict) -> Run:
+def pysocat_compat(scenario: dict) -> tuple[list[str], dict[str, str]]:
+    """A scenario's `compat` level for pysocat: (arguments before its argv, environment
+    added to it): PYSOCAT_COMPAT=<level>, or --compat=<level> with `compat_via: "option"`."""
+    level = scenario.get("compat")
+    if not level:
+        return [], {}
+    if scenario.get("compat_via") == "option":
+        return [f"--compat={level}"], {}
+    return [], {"PYSOCAT_COMPAT": level}
+
+
+def run_program(program: str, scenario: dict, pre_args: list[str] | None = None,
+                extra_env: dict[str, str] | None = None) -> Run:
     tmp = tempfile.mkdtemp(prefix="compat-")
     try:
         _setup(tmp, scenario.get("setup", {}))
-        argv = [program] + [_substitute(a, tmp) for a in scenario["argv"]]
+        argv = [program] + list(pre_args or []) + [_substitute(a, tmp) for a in scenario["argv"]]
         if scenario.get("user") == "nobody" and os.geteuid() == 0:
             os.chmod(tmp, 0o777)
             argv = UNPRIVILEGED + argv
         timeout = scenario.get("timeout", DEFAULT_TIMEOUT)
         stdin = scenario.get("stdin", b"")
         started = time.monotonic()
-        proc = subprocess.Popen(argv, cwd=tmp, env=_env(tmp, scenario.get("env", {})), umask=0o022,
+        proc = subprocess.Popen(argv, cwd=tmp, env=_env(tmp, {**scenario.get("env", {}), **(extra_env or {})}),
+                                umask=0o022,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 start_new_session=True)
         try:
@@ -291,12 +304,24 @@ def _field_lines(run_or_expected, name: str) -> list[str]:
     raise KeyError(name)
 
 
+def _shown(line: str, name: str) -> str:
+    """The text a filter is matched against: a stdout line is compared as its repr()."""
+    if name != "stdout" or line == "<empty>":
+        return line
+    import ast
+
+    return ast.literal_eval(line).decode("utf-8", errors="replace")
+
+
 def skip_reason(scenario: dict) -> str:
     if not socat_available():
         return f"real socat not installed at {SOCAT}"
     if scenario.get("skip"):
         return scenario["skip"]
     version = socat_version()
+    level = scenario.get("compat")
+    if level and version != level and not version.startswith(level + "."):
+        return f"compares pysocat --compat={level} with socat {level} (have {version})"
     minimum = scenario.get("min_version")
     if minimum and _version_tuple(version) < _version_tuple(minimum):
         return f"needs socat >= {minimum} (have {version}): {scenario.get('min_version_reason', 'new in ' + minimum)}"
@@ -331,7 +356,8 @@ def compare(scenario: dict, socat_run: Run, pysocat_run: Run) -> tuple[str, str]
             expected_source = scenario.get("pysocat", {})
         else:
             intended = ""
-    stderr_filter = scenario.get("stderr_filter")
+    filters = {name: re.compile(scenario[f"{name}_filter"]) for name in ("stdout", "stderr")
+               if scenario.get(f"{name}_filter")}
     chunks = []
     for name in fields:
         if name in expected_source:
@@ -339,10 +365,10 @@ def compare(scenario: dict, socat_run: Run, pysocat_run: Run) -> tuple[str, str]
         else:
             left, left_label = _field_lines(socat_run, name), f"socat {name}"
         right = _field_lines(pysocat_run, name)
-        if name == "stderr" and stderr_filter:
-            keep = re.compile(stderr_filter)
-            left = [line for line in left if keep.search(line)] or ["<empty>"]
-            right = [line for line in right if keep.search(line)] or ["<empty>"]
+        if name in filters:
+            keep = filters[name]
+            left = [line for line in left if keep.search(_shown(line, name))] or ["<empty>"]
+            right = [line for line in right if keep.search(_shown(line, name))] or ["<empty>"]
         if left != right:
             chunks.append("".join(difflib.unified_diff(
                 [line + "\n" for line in left], [line + "\n" for line in right],
@@ -356,7 +382,7 @@ def run_scenario(scenario: dict) -> Result:
         return Result(scenario["id"], "skipped", reason=reason, known_bug=scenario.get("known_bug", ""))
     started = time.monotonic()
     socat_run = run_program(SOCAT, scenario)
-    pysocat_run = run_program(pysocat_as_socat(), scenario)
+    pysocat_run = run_program(pysocat_as_socat(), scenario, *pysocat_compat(scenario))
     diff, intended = compare(scenario, socat_run, pysocat_run)
     return Result(scenario["id"], "differs" if diff else "same", diff=diff, known_bug=scenario.get("known_bug", ""),
                   intended=intended, seconds=time.monotonic() - started, socat=socat_run, pysocat=pysocat_run)
@@ -372,7 +398,8 @@ def run_all(scenarios=None, jobs: int | None = None) -> list[Result]:
 def check_table(scenarios=None) -> list[str]:
     """Consistency of the scenario table itself: unique ids, known fields, known references."""
     known = {"id", "argv", "stdin", "setup", "compare", "files", "user", "timeout", "min_version",
-             "min_version_reason", "skip", "known_bug", "intended", "pysocat", "env", "stderr_filter", "note"}
+             "min_version_reason", "skip", "known_bug", "intended", "pysocat", "env", "stderr_filter", "note",
+             "compat", "compat_via", "stdout_filter"}
     problems, seen = [], set()
     for scenario in SCENARIOS if scenarios is None else scenarios:
         sid = scenario.get("id")
@@ -386,6 +413,9 @@ def check_table(scenarios=None) -> list[str]:
             problems.append(f"{sid}: unknown intended difference {scenario['intended']!r}")
         if not isinstance(scenario.get("argv"), list):
             problems.append(f"{sid}: argv must be a list")
+        if scenario.get("compat_via") not in (None, "option", "environment") or \
+                (scenario.get("compat_via") and not scenario.get("compat")):
+            problems.append(f"{sid}: compat_via must be \"option\" or \"environment\", with compat")
     return problems
 
 

@@ -12,6 +12,7 @@ This module is data. Each scenario is a dict:
   files         files written, compared after the run: path -> "content" | "content+mode" |
                 "exists", or "*" for every entry of the temp dir (type and content)
   stderr_filter a regex: compare only the normalised stderr lines it matches
+  stdout_filter a regex: compare only the stdout lines it matches (searched in the decoded line)
   user          "nobody": run unprivileged (setpriv) so that permissions apply
   env           extra environment variables
   timeout       seconds per program (default 10)
@@ -22,6 +23,9 @@ This module is data. Each scenario is a dict:
                 ("rc", "stdout", "stderr"), checked instead of socat's when the entry applies
   known_bug     a one-line reason: pysocat differs because of a bug not (yet) fixed in a
                 module this suite does not own; the test is an expected failure
+  compat        a socat version ("1.7"): pysocat runs with PYSOCAT_COMPAT=<level> and must
+                equal that socat (skipped when the real socat is another version)
+  compat_via    "option": pass --compat=<level> as pysocat's first argument instead
   note          free text
 """
 from __future__ import annotations
@@ -577,7 +581,7 @@ SCENARIOS: list[dict] = [
 
 # Families with many scenarios keep them in their own module (compat/scenarios_<family>.py,
 # each defining SCENARIOS); they are listed here so that the runner sees one table.
-FAMILY_FILES: tuple[str, ...] = ()
+FAMILY_FILES: tuple[str, ...] = ("rawip", "misc_net", "compat17")
 
 
 def _collect_family_files() -> None:

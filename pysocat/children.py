@@ -6,6 +6,8 @@ ends at close is unregistered first and reported at info level only. socat 1.8 r
 here (a child that closed its output and is exiting when socat closes is often killed
 and not reported); pysocat waits briefly for such a child, so its status is reported
 reliably. Every child is reaped (on SIGCHLD, at close, at exit), so no zombie remains.
+Under --compat=1.7 (socat 1.7.4) a failure seen while the addresses are open is an E and
+ends the run at once; one seen after the transfer is not reported (see on_failure).
 """
 from __future__ import annotations
 
@@ -33,6 +35,14 @@ class Child:
 
 _children: dict[int, Child] = {}
 failed_children = 0
+# What a registered child's failure does: "warn" (socat 1.8: W, exit 1 at the end), "exit"
+# (socat 1.7.4 while the addresses are open: E, and ChildFailed ends the run at once, from
+# the SIGCHLD handler as in socat), "ignore" (socat 1.7.4 once the transfer is over: info).
+on_failure = "warn"
+
+
+class ChildFailed(Exception):
+    """socat 1.7.4's exit on a failed child; the E line is logged before it is raised."""
 
 
 def register(pid: int, label: str) -> None:
@@ -54,7 +64,10 @@ def _report(pid: int, status: int) -> None:
         failed = True
     else:
         return
-    if failed and not child.quiet:
+    if failed and not child.quiet and on_failure == "exit":
+        LOG.error(text)
+        raise ChildFailed(text)
+    if failed and not child.quiet and on_failure == "warn":
         LOG.warn(text)
         failed_children += 1
     else:
@@ -105,6 +118,14 @@ def wait_exit(pid: int, timeout: float) -> bool:
             return False
         time.sleep(POLL_STEP)
     return True
+
+
+def wait_exit_after_eof(pid: int, timeout: float) -> bool:
+    """wait_exit() for a write-only child that has been given EOF (socat's xioshutdown()).
+    socat 1.7.4 collects such a child itself, so its failure is no error ("exit" mode)."""
+    if on_failure == "exit" and pid in _children:
+        _children[pid].quiet = True
+    return wait_exit(pid, timeout)
 
 
 def end(pid: int) -> None:

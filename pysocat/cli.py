@@ -8,13 +8,18 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
+
 from .record import dataclass, field
 
+from . import children, compat
 from .errors import SocatError
 from .log import LEVELS, LOG
 
 FLAG_OPTIONS = {"-D", "-v", "-x", "-s", "-u", "-U", "-g", "-4", "-6", "-0"}
 LONG_FLAGS = {"--experimental", "--statistics", "--explain"}
+# the global options whose value may be the next argument (-b 512, -lf file)
+VALUE_FLAGS = {"-b", "-t", "-T", "-r", "-R", "-L", "-W", "-S", "-lf", "-lp"}
 
 
 class UsageExit(Exception):
@@ -84,9 +89,43 @@ def _seconds(flag: str, text: str) -> float:
     return value
 
 
+def _ends_options(arg: str) -> bool:
+    """An address ("-", "-!!…", "-,opts" and "-:…" are STDIO), or -h/-V, after which socat
+    looks at nothing more."""
+    return not arg.startswith("-") or arg[1:2] in ("", "!", ",", ":") or arg[:2] in ("-h", "-?", "-V")
+
+
+def compat_argument(args: list[str]) -> str | None:
+    """The value of the last --compat=<level> among the global options. It is looked for
+    before the other options are parsed, because the level decides how they are parsed
+    (-d0 and -S exist in 1.8 only), wherever --compat stands."""
+    value = None
+    i = 0
+    while i < len(args) and not _ends_options(args[i]):
+        arg = args[i]
+        if arg.startswith(compat.OPTION + "="):
+            value = arg[len(compat.OPTION) + 1:]
+        elif arg in VALUE_FLAGS:
+            i += 1  # its value is the next argument
+        i += 1
+    return value
+
+
+def _inactivity_timeout(seconds: float, level: compat.Compat) -> float | None:
+    """-T: None for no timeout. 1.8: <0 is none, 0 is zero seconds; 1.7.4: 0 is none and
+    <0 is kept (it fails when the transfer starts, see negative_timeout_fails)."""
+    if seconds < 0:
+        return seconds if level.negative_timeout_fails else None
+    if seconds == 0 and level.zero_timeout_disables:
+        return None
+    return seconds
+
+
 def parse_arguments(args: list[str]) -> Settings:
-    """socat's main() option loop: options until the first argument that is not one."""
-    settings = Settings()
+    """socat's main() option loop: options until the first argument that is not one. The
+    compatibility level (--compat=<level>, else PYSOCAT_COMPAT) is chosen first."""
+    level = compat.select(compat.choose(compat_argument(args)))
+    settings = Settings(debug_level=LEVELS.index(level.default_log_level))
     i = 0
     d_count = 0
 
@@ -104,7 +143,13 @@ def parse_arguments(args: list[str]) -> Settings:
         arg = args[i]
         if not arg.startswith("-") or arg[1:2] in ("", "!", ",", ":"):
             break  # "-", "-!!…", "-,opts" and "-:…" are STDIO addresses, as in socat
-        if arg in LONG_FLAGS:
+        if not level.knows_global_option(arg):
+            raise SocatError(f'unknown option "{arg}"; use option "-h" for help')
+        if arg.startswith(compat.OPTION + "="):
+            pass  # chosen before the loop (compat_argument)
+        elif arg == compat.OPTION:
+            raise SocatError(f'option {arg} requires a value ({arg}=1.7 or {arg}=1.8); use option "-h" for help')
+        elif arg in LONG_FLAGS:
             setattr(settings, arg[2:], True)
         elif arg.startswith("--"):
             raise SocatError(f'unknown option "{arg}"; use option "-h" for help')
@@ -123,13 +168,16 @@ def parse_arguments(args: list[str]) -> Settings:
         elif arg[:2] == "-d":
             rest = arg[2:]
             if rest == "" or set(rest) == {"d"}:
-                # every d after the first one lowers the level by one: -d = W, -d -d = N
+                # every d lowers the level by one from E: -d = W, -d -d = N (1.8 and 1.7 alike;
+                # only the level without -d differs)
                 d_count += len(arg) - 1
-                settings.debug_level = max(0, LEVELS.index("W") - (d_count - 1))
-            elif rest in ("0", "1", "2", "3", "4"):
+                settings.debug_level = max(0, LEVELS.index("E") - d_count)
+            elif rest in ("0", "1", "2", "3", "4") and level.d_digit_levels:
                 settings.debug_level = LEVELS.index("E") - int(rest)
+            elif level.bad_d_digit_exits:
+                raise UsageExit(1)  # socat 1.7.4: usage on stderr, exit 1
             else:
-                sys.stderr.write(_usage_text(1))  # socat 1.8 prints usage and carries on
+                sys.stderr.write(_usage_text(1, brief=True))  # socat 1.8 prints usage and carries on
         elif arg[:2] == "-l":
             kind = arg[2:3]
             if kind == "f":
@@ -159,8 +207,7 @@ def parse_arguments(args: list[str]) -> Settings:
             elif flag == "-t":
                 settings.close_timeout = _seconds(flag, text)
             elif flag == "-T":
-                timeout = _seconds(flag, text)
-                settings.inactivity_timeout = None if timeout < 0 else timeout
+                settings.inactivity_timeout = _inactivity_timeout(_seconds(flag, text), level)
             elif flag == "-r":
                 settings.raw_left = text
             elif flag == "-R":
@@ -200,6 +247,8 @@ def parse_arguments(args: list[str]) -> Settings:
                 settings.ip_preference = flag
                 # socat 1.8 keeps the preference where resolvers (and children) find it
                 os.environ["SOCAT_PREFERRED_RESOLVE_IP"] = flag
+                if flag in "46":
+                    os.environ["SOCAT_DEFAULT_LISTEN_IP"] = flag  # -4/-6 win over the variable
         else:
             raise SocatError(f'unknown option "{arg}"; use option "-h" for help')
         i += 1
@@ -207,10 +256,10 @@ def parse_arguments(args: list[str]) -> Settings:
     return settings
 
 
-def _usage_text(level: int) -> str:
+def _usage_text(level: int, brief: bool = False) -> str:
     from .help import usage
 
-    return usage(LOG.program, level)
+    return usage(LOG.program, level, brief)
 
 
 def _signal_handler(signum: int, _frame: object) -> None:
@@ -235,7 +284,8 @@ def _install_signal_handlers(statistics: list[object]) -> None:
             for line in stats.lines():  # type: ignore[attr-defined]
                 LOG.always("I", line)
 
-    signal.signal(signal.SIGUSR1, report)
+    if compat.current().sigusr1_statistics:
+        signal.signal(signal.SIGUSR1, report)
 
 
 def _take_lock(settings: Settings) -> str | None:
@@ -304,6 +354,18 @@ def _names_nofork(text: str) -> bool:
     return isinstance(spec, AddressSpec) and any(lookup_option(o.name) is O.NOFORK for o in spec.options)
 
 
+def _resolved_ahead(resolve_second: Callable[[], object]) -> object | None:
+    """The second address resolved before the first is opened, or None if that fails (the
+    error is then found again, and reported, at socat's time: after the first is open).
+    Resolving logs nothing, so only the time changes: a forking listener hands every
+    child the finished result and the modules it needed, instead of each child parsing
+    the address (and importing its family, or the grammar) again."""
+    try:
+        return resolve_second()
+    except Exception:  # noqa: BLE001 - whatever it is, it recurs when resolved at its time
+        return None
+
+
 def run(settings: Settings) -> int:
     from . import children
     from .quickparse import parse_address
@@ -329,23 +391,25 @@ def run(settings: Settings) -> int:
     statistics: list[object] = []
     _install_signal_handlers(statistics)
     endpoints = []
+    # socat 1.7.4: a child that fails while the addresses are open ends the run at once
+    children.on_failure = "exit" if compat.current().child_failure_exits else "warn"
     try:
         readable = [settings.direction != "right-to-left", settings.direction != "left-to-right"]
         writable = [settings.direction != "left-to-right", settings.direction != "right-to-left"]
         from .registry import ResolvedAddress
 
-        second = resolved(1) if _names_nofork(settings.addresses[1]) else None
+        second = resolved(1) if _names_nofork(settings.addresses[1]) else _resolved_ahead(lambda: resolved(1))
         if isinstance(second, ResolvedAddress) and second.options.flag(O.NOFORK):
             from .addresses.exec import exec_in_place
             from .addresses.common import OpenContext
 
             first = open_resolved(resolved(0), True, True, LOG.program)
             endpoints.append(first)
-            exec_in_place(second, OpenContext(environment={}), first)
+            return exec_in_place(second, OpenContext(environment={}), first)
         resolved_addresses = []
         for index in range(2):
             try:
-                resolved_addresses.append(resolved(index))
+                resolved_addresses.append(second if index == 1 and second is not None else resolved(index))
                 endpoints.append(open_resolved(resolved_addresses[-1], readable[index], writable[index], LOG.program))
             except SocatError as err:
                 if not settings.sloppy:
@@ -359,6 +423,7 @@ def run(settings: Settings) -> int:
             bufsize=settings.bufsize, direction=settings.direction, close_timeout=settings.close_timeout,
             inactivity_timeout=settings.inactivity_timeout, verbose=settings.verbose, hexdump=settings.hexdump,
             raw_left=settings.raw_left, raw_right=settings.raw_right,
+            read_reset_ends_direction=compat.current().read_reset_ends_direction,
         )
         if settings.analyze_fds:
             from .filan import analyze
@@ -374,6 +439,8 @@ def run(settings: Settings) -> int:
                 for line in engine.stats.lines():
                     LOG.always("I", line)
     finally:
+        if children.on_failure == "exit":
+            children.on_failure = "ignore"  # socat 1.7.4 says nothing of a child that fails now
         for endpoint in endpoints:
             endpoint.close()
         children.reap()
@@ -450,7 +517,7 @@ def _main(argv: list[str] | None = None) -> int:
             return explain(settings)
         status = run(settings)
     except UsageExit as exc:
-        sys.stderr.write(_usage_text(1))
+        sys.stderr.write(_usage_text(1, brief=True))
         return exc.code
     except SocatError as err:
         if err.level == "plain":
@@ -458,6 +525,8 @@ def _main(argv: list[str] | None = None) -> int:
         else:
             LOG.log(err.level, err.text)
         status = 1
+    except children.ChildFailed:
+        status = 1  # its E line is logged
     except SignalExit as exc:
         status = 128 + exc.signum
         _log_signal_exit(exc.signum, status)

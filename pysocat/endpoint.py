@@ -33,7 +33,16 @@ class TransferPolicy:
     cool_write: bool = False
 
 
+# Every option policy_from_options() looks at (a unit test reads them from its code): an
+# address with none of them gets the default policy without naming (and, in a forked
+# connection child, copying the memory of) each of their records.
+POLICY_OPTIONS = frozenset({O.CRNL, O.CR, O.SHUT_NONE, O.SHUT_DOWN, O.SHUT_CLOSE, O.READBYTES, O.ESCAPE,
+                            O.IGNOREEOF, O.END_CLOSE, O.COOL_WRITE})
+
+
 def policy_from_options(opts: OptionValues) -> TransferPolicy:
+    if POLICY_OPTIONS.isdisjoint(opts.values):
+        return TransferPolicy()
     lineterm = RAW
     for opt, _value in opts.occurrences:
         if opt is O.CRNL:

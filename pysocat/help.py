@@ -1,15 +1,17 @@
 """-h, -hh, -hhh and -V, rendered from the registry and the option table in socat 1.8's
-layout (socat's test suite reads them: features from -V, option names from -hhh)."""
+layout (socat's test suite reads them: features from -V, option names from -hhh); under
+--compat=1.7 in socat 1.7.4's (help_socat17.py)."""
 from __future__ import annotations
 
 import os
 import time
 
 from . import __version__
+from .compat import SOCAT_1_8, current as compat_level
 from .options import ALL_OPTIONS, Option, all_option_names
 from .registry import ALL_ADDRESSES, AddressType, load_families
 
-SOCAT_COMPAT_VERSION = "1.8.0.1"
+SOCAT_COMPAT_VERSION = SOCAT_1_8.socat_version
 
 # The global options: (usage text, help) in socat's order; cli.py parses them.
 GLOBAL_OPTION_HELP = (
@@ -23,6 +25,7 @@ GLOBAL_OPTION_HELP = (
     ("--experimental", "enable experimental features"),
     ("--statistics", "output transfer statistics on exit"),
     ("--explain", "parse and validate both addresses, print them as JSON, open nothing (pysocat)"),
+    ("--compat=<level>", "behave as socat 1.8 (default) or 1.7; also PYSOCAT_COMPAT=<level> (pysocat)"),
     ("-ly[facility]", "log to syslog, using facility (default is daemon)"),
     ("-lf<logfile>", "log to file"),
     ("-ls", "log to stderr (default if no other log)"),
@@ -48,6 +51,12 @@ GLOBAL_OPTION_HELP = (
     ("-4", "prefer IPv4 if version is not explicitly specified"),
     ("-6", "prefer IPv6 if version is not explicitly specified"),
 )
+
+
+def flag_row(flag: str, text: str, column: int | None = None) -> str:
+    """`      -V     text`: socat gives a plain flag 7 columns, one with a value (and every -l) 15."""
+    column = column or (7 if len(flag) < 7 and not flag.startswith("-l") else 15)
+    return f"      {flag:<{column - 1}} {text}"
 
 
 def _tab_to(text: str, column: int) -> str:
@@ -108,17 +117,22 @@ def _option_lines(level: int) -> list[str]:
     return [line for _, line in sorted(entries)]
 
 
-def usage(program: str, level: int) -> str:
-    """The -h text; level 2 adds common option names, level 3 all options and aliases."""
-    out = [
+def usage(program: str, level: int, brief: bool = False) -> str:
+    """The -h text; level 2 adds common option names, level 3 all options and aliases.
+    `brief`: the text after a bad option (socat 1.7.4 prints only the options part then)."""
+    head = [
         f"{program} by the pysocat developers, after socat by Gerhard Rieger and contributors - see www.dest-unreach.org",
         "Usage:",
         f"{program} [options] <bi-address> <bi-address>",
-        "   options (general command line options):",
     ]
+    compat = compat_level()
+    if compat.help_layout == "1.7":
+        from . import help_socat17
+
+        return help_socat17.usage(compat, head, dict(GLOBAL_OPTION_HELP), level, brief)
+    out = head + ["   options (general command line options):"]
     for flag, text in GLOBAL_OPTION_HELP:
-        width = 7 if len(flag) < 7 else 15
-        out.append(f"      {flag:<{width - 1}} {text}")
+        out.append(flag_row(flag, text))
     out += [
         "   bi-address:  /* is an address that may act both as data sync and source */",
         "      <single-address>",
@@ -140,14 +154,17 @@ def usage(program: str, level: int) -> str:
 
 def version_text(features: list[tuple[str, bool]]) -> str:
     """-V in socat's layout: line 2 carries the socat version scripts compare against."""
-    build = time.strftime("%b %d %Y %H:%M:%S", time.localtime(os.path.getmtime(__file__)))
+    built = os.path.getmtime(__file__)
+    build = time.strftime("%b %d %Y %H:%M:%S", time.localtime(built))
     uname = os.uname()
-    out = [
-        f"pysocat {__version__} by the pysocat developers, after socat by Gerhard Rieger and contributors - see www.dest-unreach.org",
-        f"socat version {SOCAT_COMPAT_VERSION} on {build}",
-        f"   running on {uname.sysname} version {uname.version}, release {uname.release}, machine {uname.machine}",
-        "features:",
-    ]
+    credit = f"pysocat {__version__} by the pysocat developers, after socat by Gerhard Rieger and contributors - see www.dest-unreach.org"
+    running_on = f"   running on {uname.sysname} version {uname.version}, release {uname.release}, machine {uname.machine}"
+    compat = compat_level()
+    if compat.version_layout == "1.7":
+        from . import help_socat17
+
+        return help_socat17.version_text(compat, credit, built, running_on, features)
+    out = [credit, f"socat version {compat.socat_version} on {build}", running_on, "features:"]
     for name, present in features:
         out.append(f"  #define WITH_{name} 1" if present else f"  #undef WITH_{name}")
     out.append("  #define WITH_MSGLEVEL 0 /*debug*/")

@@ -124,6 +124,19 @@ def intended_differences() -> dict[str, dict[str, str]]:
     return INTENDED_DIFFERENCES
 
 
+def compat_levels() -> str:
+    """One item per field of the compatibility record: what --compat=1.7 changes, and why."""
+    from .compat import REASONS
+
+    out: list[str] = []
+    for name, reason in REASONS.items():
+        if name == "level":
+            continue
+        text = reason if reason.startswith("socat") else reason[0].upper() + reason[1:]
+        out += [".TP", f".B {escape(name.replace('_', ' '))}", escape(text) + "."]
+    return "\n".join(out)
+
+
 def examples() -> str:
     out: list[str] = []
     for command, text in EXAMPLES:
@@ -187,6 +200,7 @@ def render() -> str:
         "@ADDRESS_TYPES@": address_types(),
         "@ADDRESS_OPTIONS@": address_options(),
         "@DIFFERENCES@": differences(),
+        "@COMPAT_LEVELS@": compat_levels(),
         "@EXAMPLES@": examples(),
         "@FRAMING@": framing_section(),
         "@AUTO_MTU@": mtu_section(),

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import os
 
-from .addresses.common import OpenContext
+from .addresses.common import OpenContext, apply_process_options
+from .compat import current as compat_level
 from .endpoint import Endpoint
+from .options import Group
 from .registry import ResolvedAddress, ResolvedDual, Resolved, resolve
 from .spec import Spec
-
-SOCAT_VERSION_VAR = "1.8.0.1"
 
 
 def base_environment(program: str) -> dict[str, str]:
@@ -19,7 +19,7 @@ def base_environment(program: str) -> dict[str, str]:
     for prefix in prefixes:
         env[f"{prefix}_PID"] = str(os.getpid())
         env[f"{prefix}_PPID"] = os.environ.get(f"{prefix}_PPID", str(os.getpid()))
-        env[f"{prefix}_VERSION"] = SOCAT_VERSION_VAR
+        env[f"{prefix}_VERSION"] = compat_level().socat_version
     return env
 
 
@@ -33,7 +33,13 @@ def open_resolved(resolved: Resolved, readable: bool, writable: bool, program: s
 
 def _open_single(addr: ResolvedAddress, readable: bool, writable: bool, program: str) -> Endpoint:
     ctx = OpenContext(readable=readable, writable=writable, environment=base_environment(program), program=program)
-    return addr.type.opener(addr, ctx)  # type: ignore[return-value]
+    endpoint = addr.type.opener(addr, ctx)
+    if Group.FORK not in addr.type.groups:
+        # socat applies PROCESS options (setsid, su, chroot, chdir...) to itself once the
+        # address is open (in a forking listener: in the child); a program's address
+        # (EXEC, SYSTEM, SHELL) applies them to the program instead
+        apply_process_options(addr.options)
+    return endpoint  # type: ignore[return-value]
 
 
 def _combine(reader: Endpoint | None, writer: Endpoint | None) -> Endpoint:

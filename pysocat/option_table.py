@@ -259,11 +259,18 @@ DEFER_ACCEPT = option("tcp-defer-accept", INT, G.TCP, "PASTSOCKET", "TCP_DEFER_A
                       ("defer-accept",))
 LINGER2 = option("tcp-linger2", INT, G.TCP, "PASTSOCKET", "TCP_LINGER2: FIN_WAIT2 lifetime", ("linger2",))
 SYNCNT = option("tcp-syncnt", INT, G.TCP, "PASTSOCKET", "TCP_SYNCNT: SYN retransmits", ("syncnt",))
+# socat's own aliases of these (nodelay, mss, mss-late) name the TCP options in its table
+SCTP_NODELAY = option("sctp-nodelay", INT, G.SCTP, "PASTSOCKET", "SCTP_NODELAY: send small messages at once")
+SCTP_MAXSEG = option("sctp-maxseg", INT, G.SCTP, "PASTSOCKET", "SCTP_MAXSEG: the largest data chunk to send")
+SCTP_MAXSEG_LATE = option("sctp-maxseg-late", INT, G.SCTP, "CONNECTED", "SCTP_MAXSEG, set once connected")
 IP_TTL = option("ip-ttl", INT, _IP, "PASTSOCKET", "IP_TTL: the time to live of sent packets", ("ttl",), common=True)
 IP_TOS = option("ip-tos", INT, _IP, "PASTSOCKET", "IP_TOS: the type of service of sent packets", ("tos",))
 MTU_DISCOVER = option("ip-mtu-discover", INT, _IP, "PASTSOCKET", "IP_MTU_DISCOVER: 0, 1 or 2", ("mtudiscover",))
 FREEBIND = option("ip-freebind", INT, _IP, "PASTSOCKET", "IP_FREEBIND: bind to an address not (yet) local",
                   ("freebind",))
+HDRINCL = option("ip-hdrincl", INT, _IP, "PASTSOCKET",
+                 "IP_HDRINCL: raw IP data written starts with the IP header (protocol 255 implies it)",
+                 ("hdrincl", "iphdrincl"))
 TRANSPARENT = option("ip-transparent", BOOL, _IP, "PREBIND", "IP_TRANSPARENT: transparent proxying",
                      ("transparent",))
 MULTICAST_TTL = option("ip-multicast-ttl", BYTE, _IP, "PASTSOCKET", "IP_MULTICAST_TTL", ("multicast-ttl",))
@@ -306,15 +313,26 @@ INTERVAL = option("interval", TIMESPEC, G.RETRY, "INIT", "seconds between retrie
 RANGE_OPT = option("range", STRING, G.RANGE, "ACCEPT", "accept peers from <addr>/<bits> or <addr>:<mask> only",
                    common=True)
 TCPWRAP = option("tcpwrappers", STRING_NULL_DASH, G.RANGE, "ACCEPT", "libwrap access control (not supported)",
-                 ("tcpwrap",))
+                 ("libwrap", "tcpwrap", "tcpwrapper", "wrap"))
+TCPWRAP_ETC = option("tcpwrap-etc", STRING, G.RANGE, "ACCEPT", "libwrap: the directory of hosts.allow and "
+                     "hosts.deny (not supported)", ("tcpwrap-dir",))
+TCPWRAP_ALLOW = option("tcpwrap-hosts-allow-table", STRING, G.RANGE, "ACCEPT", "libwrap: the hosts.allow file "
+                       "(not supported)", ("allow-table", "hosts-allow"))
+TCPWRAP_DENY = option("tcpwrap-hosts-deny-table", STRING, G.RANGE, "ACCEPT", "libwrap: the hosts.deny file "
+                      "(not supported)", ("deny-table", "hosts-deny"))
+# every libwrap option: pysocat has no libwrap, so an address given one fails (check_unsupported)
+TCPWRAP_OPTIONS = (TCPWRAP, TCPWRAP_ETC, TCPWRAP_ALLOW, TCPWRAP_DENY)
 BACKLOG = option("backlog", INT, G.LISTEN, "LISTEN", "the listen() queue length (default 5)", common=True)
 ACCEPT_TIMEOUT = option("accept-timeout", TIMEVAL, G.LISTEN, "PASTLISTEN", "give up waiting for a peer after this time",
                         ("listen-timeout",), common=True)
 FORK = option("fork", BOOL, G.CHILD, "CONNECTED", "handle each connection in a new child process", common=True)
 MAX_CHILDREN = option("max-children", INT, G.CHILD, "PASTACCEPT", "at most this many children at a time",
                       common=True)
-TIGHTSOCKLEN = option("unix-tightsocklen", BOOL, G.UNIX, "PREBIND", "pass the exact length of a UNIX address",
-                      ("tightsocklen",))
+TIGHTSOCKLEN = option("unix-tightsocklen", BOOL, G.UNIX, "PREBIND", "pass the exact length of a UNIX address "
+                      "(default 1; 0: the whole sockaddr_un, an abstract name padded with NULs)", ("tightsocklen",))
+BIND_TEMPNAME = option("unix-bind-tempname", STRING_NULL, G.UNIX, "PREOPEN",
+                       "bind a client socket to a fresh random name: the XXXXXX of the pattern (default "
+                       "/tmp/socat-bind.XXXXXX) replaced", ("bind-tempname",))
 
 # Options applied by setsockopt() with no code of their own: (level, optname, value kind).
 # Value kinds: "int" (an int), "linger" (struct linger {1, n}), "timeval", "string" (a NUL-ended name).
@@ -343,10 +361,13 @@ SOCKOPTS: dict[Option, tuple[int, int, str]] = {
     DEFER_ACCEPT: (_s.IPPROTO_TCP, 9, "int"),  # TCP_DEFER_ACCEPT
     LINGER2: (_s.IPPROTO_TCP, 8, "int"),  # TCP_LINGER2
     SYNCNT: (_s.IPPROTO_TCP, 7, "int"),  # TCP_SYNCNT
+    SCTP_NODELAY: (132, 3, "int"),  # SOL_SCTP, SCTP_NODELAY
+    SCTP_MAXSEG: (132, 13, "int"),  # SOL_SCTP, SCTP_MAXSEG
     IP_TTL: (_s.IPPROTO_IP, _s.IP_TTL, "int"),
     IP_TOS: (_s.IPPROTO_IP, _s.IP_TOS, "int"),
     MTU_DISCOVER: (_s.IPPROTO_IP, 10, "int"),  # IP_MTU_DISCOVER
     FREEBIND: (_s.IPPROTO_IP, 15, "int"),  # IP_FREEBIND
+    HDRINCL: (_s.IPPROTO_IP, _s.IP_HDRINCL, "int"),
     MULTICAST_TTL: (_s.IPPROTO_IP, _s.IP_MULTICAST_TTL, "int"),
     MULTICAST_LOOP: (_s.IPPROTO_IP, _s.IP_MULTICAST_LOOP, "int"),
     UNICAST_HOPS: (_s.IPPROTO_IPV6, 16, "int"),  # IPV6_UNICAST_HOPS
@@ -363,6 +384,7 @@ LATE_SOCKOPTS: dict[Option, tuple[int, int, str]] = {
     SNDBUF_LATE: (_s.SOL_SOCKET, _s.SO_SNDBUF, "int"),
     RCVBUF_LATE: (_s.SOL_SOCKET, _s.SO_RCVBUF, "int"),
     MAXSEG_LATE: (_s.IPPROTO_TCP, _s.TCP_MAXSEG, "int"),
+    SCTP_MAXSEG_LATE: (132, 13, "int"),  # SOL_SCTP, SCTP_MAXSEG
 }
 
 # ---------------------------------------------------------------- INTERFACE: TUN/TAP (socat: xio-tun.c)

@@ -67,13 +67,18 @@ def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | Non
                     inputs = MtuInputs(transport=transport, path_mtu=known[0], ip_version=known[1])
             tun.apply_auto_mtu(inputs)  # type: ignore[attr-defined]
         if framed:
-            from .transfer.framed import FramedEndpoint, OffloadFramedEndpoint
+            from .transfer.framed import FramedEndpoint
 
+            _no_delay(endpoint)  # before the handshake: a HELLO is a small frame too
             if tun is not None and getattr(tun, "vnet_header", False):
-                result[index] = OffloadFramedEndpoint.handshake(endpoint, tun)
+                from .transfer.offload import handshake
+
+                result[index] = handshake(endpoint, tun, fmt or FrameFormat.RFC4571)
             else:
-                result[index] = FramedEndpoint.wrap(endpoint, fmt or FrameFormat.RFC4571)
-            _no_delay(endpoint)
+                plain = FramedEndpoint.wrap(endpoint, fmt or FrameFormat.RFC4571)
+                if tun is not None:
+                    plain.hello_mtu = int(getattr(tun, "mtu", plain.hello_mtu))  # what a HELLO answer states
+                result[index] = plain
     _warn_boundaries(result, bufsize)
     return result
 

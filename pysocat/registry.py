@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib
 from .record import replace
 from .record import dataclass, field
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from .compat import current as compat_level
 from .errors import SocatError
 from .options import UNIVERSAL_GROUPS, Group, NumericError, Option, OptionValues, lookup_option
 from .spec import AddressSpec, DualSpec, Spec
@@ -31,6 +32,11 @@ FAMILY_MODULES: dict[str, tuple[str, ...]] = {
     "udp": ("UDP",),
     "unix": ("ABSTRACT", "LOCAL", "UNIX"),
     "tun": ("TUN",),
+    "acceptfd": ("ACCEPT",),
+    "vsock": ("VSOCK",),
+    "sctp": ("SCTP",),
+    "rawip": ("IP",),
+    "interface": ("IF", "INTERFACE"),
 }
 
 
@@ -59,6 +65,9 @@ class AddressType:
     # the option phases socat's opener of this type runs applyopts() for (None: all of them);
     # decides what an option outside the type's groups does under -g (see foreign_disposition)
     phases: frozenset[str] | None = None
+    # whether the running kernel supports the type (None: always): -V's feature line is
+    # #undef where it says no (SCTP without the kernel module, for example)
+    available: Callable[[], bool] | None = None
 
     @property
     def name(self) -> str:
@@ -93,6 +102,7 @@ def address(
     direction: str = "rw",
     optional_params: int = 0,
     phases: frozenset[str] | None = None,
+    available: Callable[[], bool] | None = None,
 ) -> Callable[[Callable[..., object]], Callable[..., object]]:
     """Declares an address type on its opener; variants of one name may differ in parameter count.
 
@@ -101,7 +111,7 @@ def address(
 
     def register(opener: Callable[..., object]) -> Callable[..., object]:
         record = AddressType(names, params, frozenset(groups), feature, help, opener, direction, optional_params,
-                             phases=phases)
+                             phases=phases, available=available)
         object.__setattr__(record, "opener", _checked(opener))
         for name in names:
             _ADDRESSES.setdefault(name.upper(), []).append(record)
@@ -221,17 +231,18 @@ def resolve_single(spec: AddressSpec, check_groups: bool = True, source: str | N
     source = spec.text if source is None else source
     _check_lengths(spec)
     candidates = lookup_address(spec.keyword)
-    if not candidates:
+    compat = compat_level()
+    if not candidates or not compat.knows_address(spec.keyword):
         raise SocatError(f'unknown device/address "{spec.keyword}"')
     values = OptionValues()
     deferred: list[SocatError] = []
-    allowed = frozenset().union(*(c.groups for c in candidates)) | UNIVERSAL_GROUPS
+    allowed = frozenset().union(*(_groups_of(c, compat.address_groups) for c in candidates)) | UNIVERSAL_GROUPS
     for opt_spec in spec.options:
         try:
             opt = lookup_option(opt_spec.name)
-            if opt is None:
+            if opt is None or not compat.knows_option(opt.name):
                 raise SocatError(f'parseopts_table(): unknown option "{opt_spec.name}"', position=opt_spec.position)
-            if check_groups and not (opt.groups & allowed):
+            if check_groups and not (_groups_of(opt, compat.option_groups) & allowed):
                 error = SocatError(f'parseopts_table(): option "{opt_spec.name}" not supported with this address type',
                                    position=opt_spec.position)
                 if not sloppy:
@@ -263,6 +274,13 @@ def resolve_single(spec: AddressSpec, check_groups: bool = True, source: str | N
                            deferred, foreign)
 
 
+def _groups_of(item: Option | AddressType, overrides: Mapping[str, frozenset[str]]) -> frozenset[Group]:
+    """An option's or address type's groups, or those of the socat version pysocat behaves
+    as (compat.Compat.option_groups, address_groups)."""
+    names = overrides.get(item.name)
+    return item.groups if names is None else frozenset(Group(name) for name in names)
+
+
 def _count_message(spec: AddressSpec, candidates: list[AddressType]) -> str:
     """socat's parameter count error. For a keyword with variants of different counts
     (PIPE, PIPE:<filename>) socat 1.7.4.4 names the last variant's count and no usage:
@@ -271,7 +289,7 @@ def _count_message(spec: AddressSpec, candidates: list[AddressType]) -> str:
         return f"{spec.keyword}: wrong number of parameters ({len(spec.params)} instead of {len(candidates[-1].params)})"
     message = f"{spec.keyword}: wrong number of parameters ({len(spec.params)} instead of {_count_text(candidates)})"
     with_params = [c for c in candidates if c.params]
-    if len(candidates) == 1 and with_params:
+    if len(candidates) == 1 and with_params and compat_level().count_error_usage_tail:
         # socat 1.8's xio_syntax() names the keyword as written: `tcp4: ... usage: tcp4:<host>:<port>`
         usage = candidates[0].usage
         if spec.keyword.upper() in (n.upper() for n in candidates[0].names):
@@ -386,7 +404,9 @@ def _checked(opener: Callable[..., object]) -> Callable[..., object]:
 def features() -> list[tuple[str, bool]]:
     """-V's feature list in socat's order, with whether pysocat really has each one."""
     load_families()
-    have = {a.feature for a in ALL_ADDRESSES}
+    probes = {a.feature: a.available for a in ALL_ADDRESSES if a.available is not None}
+    working = {feature: probe() for feature, probe in probes.items()}  # one probe per feature
+    have = {a.feature for a in ALL_ADDRESSES if working.get(a.feature, True)}
     have |= {"HELP", "STATS", "FDNUM", "TERMIOS", "MSGLEVEL"}
     # group-derived features: an address type that takes the group's options implements it
     groups = frozenset().union(*(a.groups for a in ALL_ADDRESSES))

@@ -12,8 +12,15 @@ from ..record import dataclass, field
 from .. import option_table as O
 from ..errors import SocatError
 from ..log import LOG
-from ..options import Group, OptionValues
+from ..options import ALL_OPTIONS, Group, OptionValues
 from ..registry import ResolvedAddress
+
+
+# socat's xiosetenv() variables (SOCAT_PEERADDR, ...): socat setenv()s them and the programs
+# it starts inherit them; pysocat keeps them here, and EXEC/SYSTEM/SHELL add them to the
+# child's environment. (putenv() in every forked connection child would cost it as much as
+# connecting: glibc rebuilds its environment array on the first one.)
+ADDRESS_ENVIRONMENT: dict[str, str] = {}
 
 
 @dataclass
@@ -90,8 +97,22 @@ def _chown_chmod_path(path: str, user: object, group: object, perm: object) -> N
 
 
 # ---------------------------------------------------------------- FD
+# Every option apply_fd_options() looks at (a unit test reads them from its code), and the
+# TERMIOS ones: an address with none of them skips it. In a forked connection child each
+# option record the code merely names costs a copied page (naming an object writes its
+# reference count), so the common address without such options pays nothing for them.
+FD_APPLIED = frozenset({
+    O.USER_, O.GROUP_, O.PERM, O.NONBLOCK, O.APPEND, O.NOATIME, O.SETPIPE_SZ, O.FLOCK_EX, O.FLOCK_EX_NB,
+    O.FLOCK_SH, O.FLOCK_SH_NB, O.SETLK_RD, O.SETLK_WR, O.SETLKW_RD, O.SETLKW_WR, O.SEEK, O.SEEK_CUR,
+    O.SEEK_END, O.FTRUNCATE, O.USER_LATE, O.GROUP_LATE, O.PERM_LATE, O.CLOEXEC,
+})
+TERMIOS_OPTIONS = frozenset(opt for opt in ALL_OPTIONS if Group.TERMIOS in opt.groups)
+
+
 def apply_fd_options(fd: int, opts: OptionValues) -> None:
     """The FD group, applied once the descriptor exists (socat's PH_FD and PH_LATE)."""
+    if FD_APPLIED.isdisjoint(opts.values) and TERMIOS_OPTIONS.isdisjoint(opts.values):
+        return
     user, group = opts.get(O.USER_), opts.get(O.GROUP_)
     try:
         if user is not None or group is not None:

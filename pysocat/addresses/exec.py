@@ -30,7 +30,7 @@ from ..log import LOG
 from ..options import Group as G
 from ..options import OptionValues
 from ..registry import ResolvedAddress, address
-from .common import OpenContext, apply_process_options, apply_termios
+from .common import ADDRESS_ENVIRONMENT, OpenContext, apply_process_options, apply_termios
 from .pty import check_speeds
 
 EXEC_GROUPS = (G.FD, G.FIFO, G.SOCKET, G.EXEC, G.FORK, G.TERMIOS, G.PTY, G.PARENT, G.UNIX)
@@ -89,6 +89,7 @@ def program_of(addr: ResolvedAddress) -> Program:
 
 def child_environment(ctx: OpenContext) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(ADDRESS_ENVIRONMENT)  # SOCAT_PEERADDR and the like, as socat's setenv() leaves them
     env.update(ctx.environment)
     return env
 
@@ -108,7 +109,7 @@ class ChildEndpoint(Endpoint):
         if already or not self.write_only or self.transport != "socket":
             return
         # xioshutdown(), END_SHUTDOWN_KILL and write-only: let the child finish its work
-        if not children.wait_exit(self.pid, children.WAIT_DIE) and children.alive(self.pid):
+        if not children.wait_exit_after_eof(self.pid, children.WAIT_DIE) and children.alive(self.pid):
             LOG.notice("SIGALRM while waiting for wo child process to die, killing it now")
             children.end(self.pid)
             children.collect_ended(self.pid)
@@ -291,8 +292,11 @@ def _take_terminal(tty: int) -> None:
         LOG.warn(f"tcsetpgrp({os.getpid()}): {os.strerror(err.errno or 0)}")
 
 
-def exec_in_place(addr: ResolvedAddress, ctx: OpenContext, peer: Endpoint) -> None:
-    """`nofork`: the program replaces pysocat, its stdin/stdout being the other address."""
+def exec_in_place(addr: ResolvedAddress, ctx: OpenContext, peer: Endpoint) -> int:
+    """`nofork`: the program runs with the other address as its stdin/stdout, in place of
+    pysocat's own relay. EXEC replaces pysocat (execvp); SYSTEM and SHELL run as socat's
+    system() does: a shell child that pysocat waits for, so that pysocat stays the parent
+    (a signal to $PPID reaches pysocat) and exits with the shell's status."""
     opts = addr.options
     program = program_of(addr)
     env = child_environment(ctx)
@@ -304,14 +308,15 @@ def exec_in_place(addr: ResolvedAddress, ctx: OpenContext, peer: Endpoint) -> No
         os.dup2(read_fd, 0)
     if write_fd != 1:
         os.dup2(write_fd, 1)
-    for signum in (signal.SIGPIPE, signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(signum, signal.SIG_DFL)
     if O.UMASK in opts:
         os.umask(int(opts.get(O.UMASK)))  # type: ignore[arg-type]
     apply_process_options(opts)
     argv = list(program.argv)
     if opts.flag(O.DASH):
         argv[0] = "-" + argv[0]
+    if program.shell_command is not None:
+        return _system(program, argv, env)
+    _default_signals()
     LOG.notice(f'execvp\'ing "{program.path}"')
     sys.stdout.flush()
     try:
@@ -322,3 +327,30 @@ def exec_in_place(addr: ResolvedAddress, ctx: OpenContext, peer: Endpoint) -> No
     except OSError as err:
         call = "execvp" if program.search_path else "execve"
         raise SocatError(f"{call}({_quoted_args(program.path, argv)}): {os.strerror(err.errno or 0)}") from None
+
+
+def _default_signals() -> None:
+    for signum in (signal.SIGPIPE, signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def _system(program: Program, argv: list[str], env: dict[str, str]) -> int:
+    """system(3) as socat calls it under nofork: SIGINT and SIGQUIT are ignored while the
+    shell runs, SIGTERM keeps pysocat's handler (exit 143), and the exit status is the
+    shell's (socat's Exit(WEXITSTATUS(status)): 0 for a shell killed by a signal)."""
+    LOG.info(f'executing shell command "{program.shell_command}"')
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # nobody else may reap the shell
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _default_signals()
+            os.execve(program.path, argv, env)
+        finally:
+            os._exit(127)
+    for signum in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_IGN)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        LOG.warn(f'system("{program.shell_command}") returned with status {status}')
+    return (status >> 8) & 0xFF

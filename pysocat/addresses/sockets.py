@@ -16,6 +16,7 @@ import errno
 import ipaddress
 import os
 import select
+import _socket
 import socket
 import struct
 import time
@@ -27,9 +28,9 @@ from ..endpoint import Endpoint, policy_from_options
 from ..errors import SocatError
 from ..log import LOG
 from ..options import OptionValues
-from .common import OpenContext, apply_fd_options
+from .common import ADDRESS_ENVIRONMENT, OpenContext, apply_fd_options
 
-AF_NAMES = {socket.AF_INET: 2, socket.AF_INET6: 10, socket.AF_UNIX: 1}
+AF_NAMES = {socket.AF_INET: 2, socket.AF_INET6: 10, socket.AF_UNIX: 1, socket.AF_VSOCK: 40}
 Sockaddr = tuple | str | bytes
 
 
@@ -48,7 +49,8 @@ def unix_text(addr: str | bytes) -> str:
     if not addr:
         return "<anon>"
     if addr.startswith("\0"):
-        return "\\0" + addr[1:]
+        # every NUL as \0: with unix-tightsocklen=0 the name is padded to 108 bytes of them
+        return addr.replace("\0", "\\0")
     return addr
 
 
@@ -60,6 +62,8 @@ def sockaddr_info(family: int, addr: Sockaddr) -> str:
         return f"AF=10 [{ip6_full(addr[0])}]:{addr[1]}"  # type: ignore[index]
     if family == socket.AF_UNIX:
         return f'AF=1 "{unix_text(addr)}"'  # type: ignore[arg-type]
+    if family == socket.AF_VSOCK:
+        return f"AF=40 cid:{addr[0]} port:{addr[1]}"  # type: ignore[index]
     return f"AF={family} {addr!r}"
 
 
@@ -68,6 +72,8 @@ def socklen(family: int, addr: Sockaddr) -> int:
         return 16
     if family == socket.AF_INET6:
         return 28
+    if family == socket.AF_VSOCK:
+        return 16
     raw = addr.encode() if isinstance(addr, str) else bytes(addr)  # type: ignore[arg-type]
     return 2 + len(raw)
 
@@ -99,6 +105,17 @@ def preferred_family() -> int:
     return socket.AF_INET6 if pref.startswith("6") else socket.AF_INET
 
 
+def listen_family() -> int:
+    """Listen, recv and recvfrom addresses that name no IP version take it from
+    SOCAT_DEFAULT_LISTEN_IP (4 or 6; -4 and -6 override it), else from the resolver's."""
+    wanted = os.environ.get("SOCAT_DEFAULT_LISTEN_IP", "")
+    if wanted.startswith("6"):
+        return socket.AF_INET6
+    if wanted.startswith("4"):
+        return socket.AF_INET
+    return preferred_family()
+
+
 def resolve(host: str | None, port: str, family: int, socktype: int, passive: bool = False) -> tuple[int, tuple]:
     """getaddrinfo() as socat calls it, with its error text (including socat's missing "(")."""
     flags = socket.AI_PASSIVE
@@ -111,7 +128,10 @@ def resolve(host: str | None, port: str, family: int, socktype: int, passive: bo
     if name == "":
         name = None
     try:
-        infos = socket.getaddrinfo(name, port, family, socktype, 0, flags)
+        # the name's own bytes, as socat passes them: socket.getaddrinfo() would run the
+        # Python idna codec on a str (which fails on an empty or 64-character label where
+        # the resolver answers), and wrap each result family and type in an enum
+        infos = _socket.getaddrinfo(None if name is None else os.fsencode(name), port, family, socktype, 0, flags)
     except socket.gaierror as err:
         shown = "NULL" if name is None else name
         raise SocatError(f'getaddrinfo"{shown}", "{port}", {{{flags},{family},{socktype},0}}, {{}}): '
@@ -142,10 +162,10 @@ def split_host_port(text: str) -> tuple[str, str | None]:
 # ---------------------------------------------------------------- environment for children
 
 def set_env(ctx: OpenContext, name: str, value: str) -> None:
-    """socat's xiosetenv: SOCAT_<name>, and <PROGRAM>_<name> under another program name.
-    Set in the process environment, which EXEC/SYSTEM children inherit (as socat's setenv)."""
+    """socat's xiosetenv: SOCAT_<name>, and <PROGRAM>_<name> under another program name,
+    for the programs this process starts (common.ADDRESS_ENVIRONMENT)."""
     for prefix in {"SOCAT", ctx.program.upper().replace("-", "_")}:
-        os.environ[f"{prefix}_{name}"] = value
+        ADDRESS_ENVIRONMENT[f"{prefix}_{name}"] = value
 
 
 def set_address_env(ctx: OpenContext, which: str, family: int, addr: Sockaddr) -> None:
@@ -158,6 +178,9 @@ def set_address_env(ctx: OpenContext, which: str, family: int, addr: Sockaddr) -
         set_env(ctx, f"{which}PORT", str(addr[1]))  # type: ignore[index]
     elif family == socket.AF_UNIX:
         set_env(ctx, f"{which}ADDR", unix_text(addr))  # type: ignore[arg-type]
+    elif family == socket.AF_VSOCK:  # socat: xiosetsockaddrenv_vsock, the CID and the port
+        set_env(ctx, f"{which}ADDR", str(addr[0]))  # type: ignore[index]
+        set_env(ctx, f"{which}PORT", str(addr[1]))  # type: ignore[index]
 
 
 # ---------------------------------------------------------------- socket options (data-driven)
@@ -245,13 +268,24 @@ def _ipv6_equivalent(name: int, level: int) -> tuple[int, int]:
     return level, name
 
 
+# Every option the two appliers below look at (a unit test reads them from their code): an
+# address with none of them skips them (in a forked connection child, naming each record
+# would copy the memory it lives in).
+PREBIND_APPLIED = frozenset({*O.PREBIND_SOCKOPTS, O.SETSOCKOPT_LISTEN})
+SOCKET_APPLIED = frozenset({*O.SOCKOPTS, O.ADD_MEMBERSHIP, O.JOIN_GROUP, O.MULTICAST_IF})
+CONNECTED_APPLIED = frozenset({*O.LATE_SOCKOPTS, O.SETSOCKOPT, O.SETSOCKOPT_BIN, O.SETSOCKOPT_INT,
+                               O.SETSOCKOPT_STRING})
+
+
 def apply_socket_options(sock: socket.socket, opts: OptionValues, prebind: bool = True) -> None:
     """The options socat applies between socket() and connect()/listen(): SOL_SOCKET,
     IPPROTO_TCP and IPPROTO_IP records of the table, setsockopt-listen, multicast joins."""
-    if prebind:
+    if prebind and not PREBIND_APPLIED.isdisjoint(opts.values):
         apply_table(sock, opts, O.PREBIND_SOCKOPTS)
         for value in opts.all(O.SETSOCKOPT_LISTEN):
             _generic_sockopt(sock, value)
+    if SOCKET_APPLIED.isdisjoint(opts.values):
+        return
     apply_table(sock, opts, O.SOCKOPTS)
     for value in opts.all(O.ADD_MEMBERSHIP):
         _add_membership(sock, str(value))
@@ -264,6 +298,8 @@ def apply_socket_options(sock: socket.socket, opts: OptionValues, prebind: bool 
 
 def apply_connected_options(sock: socket.socket, opts: OptionValues) -> None:
     """socat's PH_CONNECTED/PH_LATE options: setsockopt*, *-late, on the connected socket."""
+    if CONNECTED_APPLIED.isdisjoint(opts.values):
+        return
     apply_table(sock, opts, O.LATE_SOCKOPTS)
     for opt in (O.SETSOCKOPT, O.SETSOCKOPT_BIN, O.SETSOCKOPT_INT, O.SETSOCKOPT_STRING):
         for value in opts.all(opt):
@@ -388,7 +424,7 @@ def connect_socket(sock: socket.socket, target: Sockaddr, timeout: float | None,
             shown = "" if sock.family == socket.AF_UNIX else str(fd)  # socat 1.7.4.4 prints no fd here
             text = (f"connect({shown}, {sockaddr_info(sock.family, target)}, "
                     f"{socklen(sock.family, target)}): {strerror(err)}")
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
+            if sock.family in (socket.AF_INET, socket.AF_INET6, socket.AF_VSOCK):
                 LOG.warn("recvmsg(): Resource temporarily unavailable")  # socat reads the error queue (IP_RECVERR)
         if level == "E":
             raise SocatError(text) from None
@@ -419,34 +455,74 @@ class Retry:
 
 
 def connect_ip(ctx: OpenContext, opts: OptionValues, family: int, socktype: int, proto: int,
-               target: tuple) -> socket.socket:
-    """A connected IP socket: socket(), options, bind/sourceport/lowport, connect(), with retry."""
-    retry = Retry.from_options(opts)
-    LOG.notice(f"opening connection to {sockaddr_info(family, target)}")
-    attempt = 0
-    while True:
-        attempt += 1
+               target: tuple, local_other: Sockaddr | None = None) -> socket.socket:
+    """A connected IP socket: socket(), options, bind/sourceport/lowport, connect(), with
+    retry; with fork, connect_loop hands each connection to a child. Other families
+    (VSOCK) use it too and pass the address bind= gave as `local_other`."""
+
+    def attempt(level: str) -> socket.socket | None:
         sock = new_socket(family, socktype, proto)
         try:
             apply_socket_options(sock, opts)
-            local = local_bind_address(opts, family, socktype)
-            if opts.flag(O.LOWPORT):
+            ip = family in (socket.AF_INET, socket.AF_INET6)
+            local = local_bind_address(opts, family, socktype) if ip else local_other
+            if ip and opts.flag(O.LOWPORT):
                 bind_lowport(sock, local or (("0.0.0.0" if family == socket.AF_INET else "::"), 0))
             elif local is not None:
                 bind_socket(sock, local)
-            last = not retry.more(attempt)
             timeout = opts.get(O.CONNECT_TIMEOUT)
             if connect_socket(sock, target, float(timeout) if timeout is not None else None,  # type: ignore[arg-type]
-                              "E" if last else "I"):
-                break
+                              level):
+                LOG.notice(f"successfully connected from local address {sockaddr_info(family, sock.getsockname())}")
+                apply_connected_options(sock, opts)
+                return sock
         except BaseException:
             sock.close()
             raise
         sock.close()
-        time.sleep(retry.interval)
-    LOG.notice(f"successfully connected from local address {sockaddr_info(family, sock.getsockname())}")
-    apply_connected_options(sock, opts)
-    return sock
+        return None
+
+    LOG.notice(f"opening connection to {sockaddr_info(family, target)}")
+    return connect_loop(opts, attempt)
+
+
+def connect_loop(opts: OptionValues, attempt: Callable[[str], socket.socket | None]) -> socket.socket:
+    """socat's connect loop (xio-ipapp.c). A failed attempt is made again while retry= or
+    forever allow, `interval` apart (the last allowed one fails at level E, the others at I).
+    With fork every connection goes to a new child process, which returns it; the parent
+    closes its copy and connects again after `interval` (sooner when a child ends: socat's
+    sleep is cut short by SIGCHLD), waiting while max-children children run, and leaves
+    only by the error of a connect that retry= no longer allows (exit 1, as socat). The
+    retry budget is spent over the parent's whole life, as socat's counter is."""
+    retry = Retry.from_options(opts)
+    remaining = retry.retries
+    dofork = opts.flag(O.FORK)
+    limit = int(opts.get(O.MAX_CHILDREN, 0) or 0)  # type: ignore[arg-type]
+    while True:
+        sock = attempt("I" if retry.forever or remaining > 0 else "E")
+        if sock is None:
+            remaining -= 1
+            time.sleep(retry.interval)
+            continue
+        if not dofork or fork_child() == 0:
+            return sock
+        sock.close()
+        pause_until_child_ends(retry.interval)
+        while limit and len(_forked) >= limit:
+            LOG.info(f"all {limit} allowed children are active, waiting")
+            pause_until_child_ends(retry.interval)
+
+
+def pause_until_child_ends(seconds: float) -> None:
+    """Sleeps `seconds`, or less when a forked child ends meanwhile (reaping it)."""
+    deadline = time.monotonic() + seconds
+    running = len(_forked)
+    while True:
+        reap_forked()
+        left = deadline - time.monotonic()
+        if len(_forked) < running or left <= 0:
+            return
+        time.sleep(min(left, 0.01))
 
 
 # ---------------------------------------------------------------- range= (pure)
@@ -489,9 +565,28 @@ def peer_refusal(opts: OptionValues, family: int, peer: Sockaddr) -> str | None:
     return None
 
 
+def close_refused(conn: socket.socket) -> None:
+    """Closes a refused connection with a FIN, not a reset: what the peer already sent is
+    read first, since a close with unread data makes the kernel answer RST, which the peer
+    reports as an error. (socat closes before a fast client has written anything; pysocat
+    may be later, and the peer must see the same clean EOF.)"""
+    try:
+        conn.setblocking(False)
+        for _ in range(64):  # bounded: a peer that keeps sending gets its reset
+            if not conn.recv(65536):
+                break
+    except OSError:
+        pass
+    conn.close()
+
+
 def check_unsupported(opts: OptionValues) -> None:
-    if O.TCPWRAP in opts:
-        raise SocatError('option "tcpwrappers": libwrap (tcp wrappers) is not supported by pysocat')
+    """The libwrap options parse where socat's do (RANGE group), but pysocat has no libwrap
+    (as socat 1.8 built without it: -V says #undef WITH_LIBWRAP): opening fails at once
+    rather than serving every peer that tcpwrappers would have refused."""
+    for opt in O.TCPWRAP_OPTIONS:
+        if opt in opts:
+            raise SocatError(f'option "{opt.name}": libwrap (tcp wrappers) is not supported by pysocat')
 
 
 # ---------------------------------------------------------------- forked children
@@ -528,10 +623,31 @@ def wait_for_child_slot(opts: OptionValues) -> None:
         reap_forked()
 
 
+_heap_trimmed = False
+
+
+def _trim_heap_once() -> None:
+    """Before the first fork: the C heap's free pages go back to the kernel. Each fork copies
+    the page table entries of every resident page and each child's exit tears them down, so
+    the memory that loading the modules freed again (about a fifth of the heap) would cost
+    every connection. glibc only (malloc_trim); elsewhere nothing is done."""
+    global _heap_trimmed
+    if _heap_trimmed or os.environ.get("XX_NO_TRIM"):
+        return
+    _heap_trimmed = True
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (ImportError, OSError, AttributeError):
+        pass
+
+
 def fork_child() -> int:
     """fork() for one connection; in the child, the parent's bookkeeping is dropped."""
     import gc
 
+    _trim_heap_once()
     gc.freeze()  # the parent's objects stay out of the child's collections: no copy-on-write storm
     try:
         pid = os.fork()
@@ -572,15 +688,22 @@ def accept_timeout_exit() -> None:
 
 def listen_and_accept(ctx: OpenContext, opts: OptionValues, sock: socket.socket,
                       on_close: list[Callable[[], None]]) -> socket.socket:
-    """listen(), then accept connections until one is permitted; with fork, each permitted
-    connection is handed to a new child process, which returns it, while the parent keeps
-    accepting (it never returns). Without fork the listening socket is closed after accept."""
-    family = sock.family
+    """listen(), then accept_loop()."""
     backlog = int(opts.get(O.BACKLOG, 5))  # type: ignore[arg-type]
     try:
         sock.listen(backlog)
     except OSError as err:
         raise SocatError(f"listen({sock.fileno()}, {backlog}): {strerror(err)}") from None
+    return accept_loop(ctx, opts, sock, on_close)
+
+
+def accept_loop(ctx: OpenContext, opts: OptionValues, sock: socket.socket,
+                on_close: list[Callable[[], None]]) -> socket.socket:
+    """Accepts connections on a listening socket until one is permitted; with fork, each
+    permitted connection is handed to a new child process, which returns it, while the
+    parent keeps accepting (it never returns). Without fork the listening socket is closed
+    after accept. (ACCEPT-FD enters here with an inherited socket that already listens.)"""
+    family = sock.family
     local = sock.getsockname()
     dofork = opts.flag(O.FORK)
     timeout = opts.get(O.ACCEPT_TIMEOUT)
@@ -601,7 +724,7 @@ def listen_and_accept(ctx: OpenContext, opts: OptionValues, sock: socket.socket,
         refusal = peer_refusal(opts, family, peer)
         if refusal:
             LOG.warn(f"refusing connection from {sockaddr_info(family, peer)} {refusal}")
-            conn.close()
+            close_refused(conn)
             continue
         LOG.info(f"permitting connection from {sockaddr_info(family, peer)}")
         if dofork:
@@ -649,13 +772,16 @@ class DatagramEndpoint(Endpoint):
     """An unconnected datagram socket: each read is one datagram (recvfrom) and each write one
     datagram to the peer (sendto): a fixed peer (SENDTO) or the last sender (RECVFROM).
     `oneshot` ends the read side after the first datagram, as socat's RECVFROM does;
-    `consumed` is told when it was read (the forking parent waits for that)."""
+    `consumed` is told when it was read (the forking parent waits for that).
+    `skip_ip_header`: an IPv4 raw socket delivers the IP header with every packet; socat
+    strips it (XIOREAD_RECV_SKIPIP), and a packet with nothing behind it is EOF."""
 
     sock: socket.socket | None = None
     peer: Sockaddr | None = None
     follow_sender: bool = False
     oneshot: bool = False
     null_eof: bool = False
+    skip_ip_header: bool = False
     accept: Callable[[Sockaddr], bool] | None = None
     consumed: Callable[[], None] | None = None
     pending: list[tuple[bytes, Sockaddr]] | None = None
@@ -688,6 +814,10 @@ class DatagramEndpoint(Endpoint):
             self.read_fd = eof_read
         if not data and self.null_eof:
             return None
+        if self.skip_ip_header:
+            data = _without_ip4_header(data, self.sock.fileno())
+            if not data:
+                return None  # socat's xioread() returns 0 bytes: EOF
         return [data]
 
     def send(self, data: bytes) -> None:
@@ -711,6 +841,14 @@ class DatagramEndpoint(Endpoint):
         if self.sock is not None and not self._closed:
             self.sock.detach()
         super().close()
+
+
+def _without_ip4_header(packet: bytes, fd: int) -> bytes:
+    header = 4 * (packet[0] & 0x0F) if packet else 0
+    if header > len(packet):
+        LOG.warn(f"xioread({fd}, ...)/IP4: short packet")
+        return b""
+    return packet[header:]
 
 
 def datagram_endpoint(sock: socket.socket, opts: OptionValues, label: str, ctx: OpenContext, **fields: object

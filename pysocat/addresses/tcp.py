@@ -16,22 +16,28 @@ VERSIONS = (("", socket.AF_UNSPEC, (G.IP4, G.IP6)), ("4", socket.AF_INET, (G.IP4
             ("6", socket.AF_INET6, (G.IP6,)))
 
 
-def _connect(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
+def connect_stream(addr: ResolvedAddress, ctx: OpenContext, family: int, proto: int = socket.IPPROTO_TCP,
+                   label: str = "TCP", packets: bool = False) -> Endpoint:
+    """TCP-CONNECT, and SCTP-CONNECT with proto 132 (`packets`: each read is one message).
+    With fork, connect_ip makes a child per connection and connects again."""
     opts = addr.options
     S.check_unsupported(opts)
     host, port = addr.params
     family = S.family_from_options(opts, family)
     family, target = S.resolve(host, port, family, socket.SOCK_STREAM)
-    sock = S.connect_ip(ctx, opts, family, socket.SOCK_STREAM, socket.IPPROTO_TCP, target)
-    return S.stream_endpoint(sock, opts, f"TCP {S.sockaddr_info(family, target)}", ctx)
+    sock = S.connect_ip(ctx, opts, family, socket.SOCK_STREAM, proto, target)
+    return S.stream_endpoint(sock, opts, f"{label} {S.sockaddr_info(family, target)}", ctx,
+                             keeps_boundaries=packets)
 
 
-def _listen(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
+def listen_stream(addr: ResolvedAddress, ctx: OpenContext, family: int, proto: int = socket.IPPROTO_TCP,
+                  label: str = "TCP", packets: bool = False) -> Endpoint:
+    """TCP-LISTEN, and SCTP-LISTEN with proto 132."""
     opts = addr.options
     S.check_unsupported(opts)
     port = addr.params[0]
     if family == socket.AF_UNSPEC:
-        family = S.family_from_options(opts, S.preferred_family())
+        family = S.family_from_options(opts, S.listen_family())
     host = None
     if S.O.BIND in opts:
         host, _ = S.split_host_port(str(opts.get(S.O.BIND)))
@@ -41,7 +47,7 @@ def _listen(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     attempt = 0
     while True:
         attempt += 1
-        sock = S.new_socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock = S.new_socket(family, socket.SOCK_STREAM, proto)
         try:
             S.apply_socket_options(sock, opts)
             S.bind_socket(sock, local)
@@ -55,18 +61,19 @@ def _listen(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     conn = S.listen_and_accept(ctx, opts, sock, [])
     S.apply_socket_options(conn, opts, prebind=False)
     S.apply_connected_options(conn, opts)
-    return S.stream_endpoint(conn, opts, f"TCP {S.sockaddr_info(family, conn.getpeername())}", ctx)
+    return S.stream_endpoint(conn, opts, f"{label} {S.sockaddr_info(family, conn.getpeername())}", ctx,
+                             keeps_boundaries=packets)
 
 
 def _declare(suffix: str, family: int, ip_groups: tuple[G, ...]) -> None:
     connect_names = (f"TCP{suffix}-CONNECT", f"TCP{suffix}", f"INET{suffix}")
     address(connect_names, ("<host>", "<port>"), CONNECT_GROUPS + ip_groups, "TCP",
             f"TCP{' IPv' + suffix if suffix else ''} client: connects to <host>:<port>")(
-        lambda addr, ctx: _connect(addr, ctx, family))
+        lambda addr, ctx: connect_stream(addr, ctx, family))
     listen_names = (f"TCP{suffix}-LISTEN", f"TCP{suffix}-L", f"INET{suffix}-LISTEN", f"INET{suffix}-L")
     address(listen_names, ("<port>",), LISTEN_GROUPS + ip_groups, "TCP",
             f"TCP{' IPv' + suffix if suffix else ''} server: accepts a connection on <port> (fork: one child each)")(
-        lambda addr, ctx: _listen(addr, ctx, family))
+        lambda addr, ctx: listen_stream(addr, ctx, family))
 
 
 for _suffix, _family, _groups in VERSIONS:

@@ -69,7 +69,8 @@ class TunEndpoint(Endpoint):
     ifname: str = ""
     link: str = "tun"  # "tun" or "tap"
     packet_info: bool = True  # packets start with the 4-byte struct tun_pi
-    offload: int = 0  # TUN_F_* bits the kernel accepted; non-zero: packets carry a virtio-net header
+    offload: int = 0  # TUN_F_* bits in force (TUNSETOFFLOAD); 0 after a fallback to plain frames
+    has_vnet_header: bool = False  # IFF_VNET_HDR: every packet starts with a virtio-net header
     mtu: int = KERNEL_DEFAULT_MTU
     explicit_mtu: int | None = None
     has_ipv6: bool = False
@@ -78,7 +79,33 @@ class TunEndpoint(Endpoint):
 
     @property
     def vnet_header(self) -> bool:
-        return bool(self.offload)
+        return self.has_vnet_header
+
+    def set_offload(self, bits: int) -> None:
+        """TUNSETOFFLOAD again (narrowed to what the peer takes, or 0 when it does not
+        offload): from then on the kernel segments and checksums what it hands over
+        itself. The virtio-net header stays on every packet (IFF_VNET_HDR is fixed)."""
+        fd = self.read_fd if self.read_fd is not None else self.write_fd
+        if fd is None or bits == self.offload:
+            return
+        try:
+            fcntl.ioctl(fd, TUNSETOFFLOAD, bits)
+        except OSError as err:
+            raise SocatError(f'"{self.ifname}": ioctl({fd}, TUNSETOFFLOAD, 0x{bits:x}): '
+                             f'{os.strerror(err.errno or 0)}') from None
+        LOG.info(f'"{self.ifname}": TUNSETOFFLOAD 0x{bits:x} (was 0x{self.offload:x})')
+        self.offload = bits
+
+    def lower_mtu(self, mtu: int, why: str) -> None:
+        """Sets a lower MTU (the lower of both ends' wins), so that nothing the kernel
+        hands over is larger than the peer takes; a higher one is left alone."""
+        if mtu >= self.mtu:
+            return
+        from ..net.netlink import LinkConfig, configure_link
+
+        _before, after = configure_link(LinkConfig(self.ifname, mtu=mtu))
+        LOG.notice(f'"{self.ifname}": MTU {after.mtu} (was {self.mtu}): {why}')
+        self.mtu = after.mtu
 
     def apply_auto_mtu(self, inputs: MtuInputs) -> MtuDecision:
         """Chooses and sets the MTU from what the other side is (call once both addresses
@@ -175,6 +202,75 @@ def _enable_offload(fd: int, name: str) -> int:
     return 0
 
 
+# what each TUN_F bit lets a peer write to this TUN, as a probe (gso_type, IP version, protocol)
+_PROBES = ((TUN_F_CSUM, 0, 4, 6), (TUN_F_TSO4, 1, 4, 6), (TUN_F_TSO6, 4, 6, 6), (TUN_F_TSO_ECN, 0x81, 4, 6),
+           (TUN_F_USO4, 5, 4, 17), (TUN_F_USO6, 5, 6, 17))
+
+
+def offload_probe_packet(gso_type: int, version: int, protocol: int, link: str = "tun",
+                         packet_info: bool = False) -> bytes:
+    """A write that only a TUN accepting this kind of offload packet takes: virtio-net
+    header (NEEDS_CSUM, the GSO type, two segments), then a packet no stack keeps: IPv4
+    from and to 127.0.0.1 with a wrong header checksum, IPv6 from a multicast source to
+    ::1 (both dropped on input), to another host's MAC on a TAP."""
+    payload = b"\0" * 64
+    l4 = struct.pack(">HHIIBBHHH", 9, 9, 0, 0, 0x50, 0x10, 1024, 0, 0) if protocol == 6 else \
+        struct.pack(">HHHH", 9, 9, 8 + len(payload), 0)
+    if version == 4:
+        ip = bytearray(struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(l4) + len(payload), 0, 0x4000, 1, protocol, 0,
+                                   socket.inet_aton("127.0.0.1"), socket.inet_aton("127.0.0.1")))
+        from ..net.segment import ipv4_header_checksum
+
+        good = ipv4_header_checksum(ip)
+        struct.pack_into(">H", ip, 10, good - 1 if good else 1)  # wrong on purpose: dropped by ip_rcv
+        ethertype = 0x0800
+    else:
+        ip = bytearray(struct.pack(">IHBB16s16s", 0x60000000, len(l4) + len(payload), protocol, 1,
+                                   socket.inet_pton(socket.AF_INET6, "ff02::1"),
+                                   socket.inet_pton(socket.AF_INET6, "::1")))
+        ethertype = 0x86DD
+    l2 = struct.pack(">6s6sH", b"\x02\0\0\0\0\x01", b"\x02\0\0\0\0\x02", ethertype) if link == "tap" else b""
+    csum_start = len(l2) + len(ip)
+    segmented = gso_type != 0
+    header = struct.pack("=BBHHHH", 1, gso_type, csum_start + len(l4), 32 if segmented else 0, csum_start,
+                         16 if protocol == 6 else 6)
+    pi = struct.pack(">HH", 0, ethertype) if packet_info else b""
+    return pi + header + l2 + bytes(ip) + l4 + payload
+
+
+def _probe_offload(fd: int, name: str, bits: int, iff: int) -> int:
+    """Writes one probe per offload bit (some kernels take TUNSETOFFLOAD but reject such
+    writes with EINVAL); returns the bits whose probe passed, 0 when checksum offload or
+    TSO4 fails (then the TUN falls back to plain packets). The device is still down
+    here: a header the kernel takes gives EIO (not up), a rejected one EINVAL first; on
+    a device that is up already the probe is taken and dropped by the IP layer."""
+    import errno
+
+    link = "tap" if iff & IFF_TAP else "tun"
+    kept = bits
+    for bit, gso_type, version, protocol in _PROBES:
+        if not bits & bit:
+            continue
+        packet = offload_probe_packet(gso_type, version, protocol, link, not iff & IFF_NO_PI)
+        try:
+            os.write(fd, packet)
+        except OSError as err:
+            if err.errno in (errno.EIO, errno.EBADF):
+                continue  # EIO: taken, the device is not up; EBADF: opened read-only, nothing is written
+            LOG.warn(f'"{name}": offload probe 0x{bit:02x} (gso_type {gso_type}) refused: '
+                     f'{os.strerror(err.errno or 0)}')
+            kept &= ~bit
+    if not kept & TUN_F_CSUM or (bits & TUN_F_TSO4 and not kept & TUN_F_TSO4):
+        return 0
+    if kept != bits:
+        try:
+            fcntl.ioctl(fd, TUNSETOFFLOAD, kept)
+        except OSError:
+            return 0
+    LOG.info(f'"{name}": offload probe passed (TUNSETOFFLOAD 0x{kept:x})')
+    return kept
+
+
 def _iff_masks(addr: ResolvedAddress) -> tuple[int, int]:
     """socat's iff_opts[0] (flags to set) and iff_opts[1] (flags to clear, from `=0`)."""
     set_flags = clear_flags = 0
@@ -239,6 +335,8 @@ def _configure(addr: ResolvedAddress, ctx: OpenContext, device: str, fd: int, op
     offload = 0
     if want_offload:
         offload = _enable_offload(fd, ifname)
+        if offload:
+            offload = _probe_offload(fd, ifname, offload, iff)
         if not offload:
             # a header on every packet for nothing: reopen as a plain TUN
             LOG.warn(f'"{ifname}": offload not available, falling back to plain packets')
@@ -263,7 +361,7 @@ def _configure(addr: ResolvedAddress, ctx: OpenContext, device: str, fd: int, op
         f'tun "{ifname}"', fd if ctx.readable else None, fd if ctx.writable else None, policy_from_options(opts),
         keeps_boundaries=True,
         packet_size=read_size(mtu, link, packet_info, bool(offload)),
-        ifname=ifname, link=link, packet_info=packet_info, offload=offload, mtu=mtu,
+        ifname=ifname, link=link, packet_info=packet_info, offload=offload, has_vnet_header=bool(offload), mtu=mtu,
         explicit_mtu=int(explicit_mtu) if explicit_mtu is not None else None,  # type: ignore[arg-type]
         has_ipv6=any(a.version == 6 for a in addresses),
         _created=not existed and not persistent,

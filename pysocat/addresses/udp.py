@@ -34,7 +34,9 @@ def _bound_socket(opts: OptionValues, family: int, port: str) -> tuple[socket.so
     host = None
     if O.BIND in opts:
         host, _ = S.split_host_port(str(opts.get(O.BIND)))
-    family, local = S.resolve(host, port, _pick_family(opts, family), socket.SOCK_DGRAM, passive=True)
+    if family == socket.AF_UNSPEC:
+        family = S.family_from_options(opts, S.listen_family())
+    family, local = S.resolve(host, port, family, socket.SOCK_DGRAM, passive=True)
     return S.bound_socket(family, socket.SOCK_DGRAM, socket.IPPROTO_UDP, opts, local), local
 
 
@@ -67,6 +69,7 @@ def _listen(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     """Waits for the first datagram, then connect()s to its sender (socat's pseudo listen);
     with fork the connected socket goes to a child and the parent binds a fresh one."""
     opts = addr.options
+    S.check_unsupported(opts)
     S.default_reuseaddr(opts)
     while True:
         sock, local = _bound_socket(opts, family, addr.params[0])
@@ -111,6 +114,7 @@ def _datagram(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     """Sends to <address>:<port> (unicast, broadcast or multicast) and receives datagrams
     on the socket from anyone in range= (bind=:<port> to receive on a fixed port)."""
     opts = addr.options
+    S.check_unsupported(opts)
     sock, target = _unbound_socket(opts, family, *addr.params)
     S.apply_connected_options(sock, opts)
 
@@ -123,6 +127,7 @@ def _datagram(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
 
 def _recvfrom(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     opts = addr.options
+    S.check_unsupported(opts)
     sock, _local = _bound_socket(opts, family, addr.params[0])
     LOG.notice(f"receiving on {S.sockaddr_info(sock.family, sock.getsockname())}")
     return _recvfrom_loop(ctx, opts, sock, [])
@@ -130,6 +135,7 @@ def _recvfrom(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
 
 def _recv(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     opts = addr.options
+    S.check_unsupported(opts)
     sock, _local = _bound_socket(opts, family, addr.params[0])
     LOG.notice(f"receiving on {S.sockaddr_info(sock.family, sock.getsockname())}")
 

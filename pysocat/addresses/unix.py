@@ -18,6 +18,7 @@ from ..log import LOG
 from ..options import Group as G
 from ..registry import ResolvedAddress, address
 from . import sockets as S
+from . import unixnames as N
 from .common import OpenContext, apply_named_early, unlink_on_close
 
 FILE_GROUPS = (G.FD, G.SOCKET, G.NAMED, G.RETRY, G.UNIX)
@@ -25,8 +26,8 @@ ABSTRACT_GROUPS = (G.FD, G.SOCKET, G.RETRY, G.UNIX)
 TYPES = {1: socket.SOCK_STREAM, 2: socket.SOCK_DGRAM, 5: socket.SOCK_SEQPACKET}
 
 
-def _name(addr: ResolvedAddress, abstract: bool) -> str:
-    return ("\0" + addr.params[0]) if abstract else addr.params[0]
+def _name(addr: ResolvedAddress, abstract: bool) -> str | bytes:
+    return N.unix_address(addr.params[0], abstract, N.is_tight(addr.options))
 
 
 def _socktype(addr: ResolvedAddress, default: int) -> int:
@@ -39,6 +40,8 @@ def _socktype(addr: ResolvedAddress, default: int) -> int:
 def _connect(addr: ResolvedAddress, ctx: OpenContext, abstract: bool, fallback_dgram: bool) -> Endpoint:
     """UNIX-CONNECT / UNIX-CLIENT: stream, or seqpacket/dgram when the server socket is one."""
     opts = addr.options
+    N.check_bind_options(opts, "do not use both options bind and "
+                         + ("unix-bind-tempname" if fallback_dgram else "unix-bind-tempnam"))
     path = _name(addr, abstract)
     LOG.notice(f"opening connection to {S.sockaddr_info(socket.AF_UNIX, path)}")
     retry = S.Retry.from_options(opts)
@@ -51,15 +54,17 @@ def _connect(addr: ResolvedAddress, ctx: OpenContext, abstract: bool, fallback_d
         last_error: SocatError | None = None
         for kind in tried:
             sock = S.new_socket(socket.AF_UNIX, kind, 0)
+            local = None
             try:
                 S.apply_socket_options(sock, opts)
-                if O.BIND in opts:
-                    S.bind_socket(sock, str(opts.get(O.BIND)))
+                local = N.bind_client(sock, opts, abstract)
                 sock.connect(path)
             except OSError as err:
-                shown = f"connect(, {S.sockaddr_info(socket.AF_UNIX, path)}, {S.socklen(socket.AF_UNIX, path)})"
+                shown = (f"connect(, {S.sockaddr_info(socket.AF_UNIX, path)}, "
+                         f"{N.address_length(path, N.is_tight(opts))})")
                 last_error = SocatError(f"{shown}: {S.strerror(err)}")
                 sock.close()
+                N.unlink_bound(local)  # the next attempt binds the same name again
                 if err.errno == errno.EPROTOTYPE:
                     continue
                 break
@@ -70,7 +75,14 @@ def _connect(addr: ResolvedAddress, ctx: OpenContext, abstract: bool, fallback_d
                 LOG.notice(f"successfully connected from local address "
                            f"{S.sockaddr_info(socket.AF_UNIX, sock.getsockname())}")
                 S.apply_connected_options(sock, opts)
-                return S.stream_endpoint(sock, opts, f"UNIX {path!r}", ctx, keeps_boundaries=kind != socket.SOCK_STREAM)
+                endpoint = S.stream_endpoint(sock, opts, f"UNIX {path!r}", ctx,
+                                             keeps_boundaries=kind != socket.SOCK_STREAM)
+                temporary = O.BIND_TEMPNAME in opts
+                if isinstance(local, str) and not abstract and (not fallback_dgram or temporary):
+                    # UNIX-CONNECT removes its bound name at close (unlink-close=0 keeps it), and
+                    # so does pysocat's UNIX-CLIENT for a temporary name (socat 1.8 leaves it)
+                    endpoint.on_close.extend(unlink_on_close(local, opts, default=True))
+                return endpoint
         assert last_error is not None
         if not retry.more(attempt):
             raise last_error
@@ -113,17 +125,20 @@ def _listen(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint
 
 def _sendto(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
     opts = addr.options
+    N.check_bind_options(opts, "do not use both options bind and bind-tempnam")
     path = _name(addr, abstract)
     sock = S.new_socket(socket.AF_UNIX, _socktype(addr, socket.SOCK_DGRAM), 0)
     try:
         S.apply_socket_options(sock, opts)
-        if O.BIND in opts:
-            S.bind_socket(sock, str(opts.get(O.BIND)))
+        local = N.bind_client(sock, opts, abstract)
     except BaseException:
         sock.close()
         raise
     S.apply_connected_options(sock, opts)
-    return S.datagram_endpoint(sock, opts, f"UNIX-SENDTO {path!r}", ctx, peer=path)
+    endpoint = S.datagram_endpoint(sock, opts, f"UNIX-SENDTO {path!r}", ctx, peer=path)
+    if isinstance(local, str) and not abstract:
+        endpoint.on_close.extend(unlink_on_close(local, opts, default=True))  # socat: unlink-close default
+    return endpoint
 
 
 def _recvfrom(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:

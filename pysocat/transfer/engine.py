@@ -29,12 +29,15 @@ class RelaySettings:
     bufsize: int = 8192
     direction: str = "both"  # both, left-to-right (-u), right-to-left (-U)
     close_timeout: float = 0.5  # -t
-    inactivity_timeout: float | None = None  # -T
+    inactivity_timeout: float | None = None  # -T; a negative one fails as socat 1.7.4's poll() does
     verbose: bool = False
     hexdump: bool = False
     raw_left: str | None = None
     raw_right: str | None = None
     splice: bool = True  # allow the zero-copy path where it changes nothing visible
+    # socat 1.7.4: EPIPE/ECONNRESET on read is a warning and ends that direction as an EOF
+    # would (1.8: an error, exit 1)
+    read_reset_ends_direction: bool = False
 
 
 @dataclass
@@ -66,6 +69,7 @@ class _Direction:
     read_total: int = 0
     retry_at: float = 0.0  # ignoreeof: when to read again after an EOF
     splicer: Splicer | None = None  # the zero-copy path, when nothing needs to see the bytes
+    splice_considered: bool = False  # see Relay._consider_splice
     source_ready: bool = False  # poll said the source has input (or EOF, or an error)
     target_writable: bool = True  # poll said the target has room since the last write
     probe: object = None  # a poll object watching the target for room (see _room_now)
@@ -86,9 +90,18 @@ class Relay:
             self.directions.append(_Direction(right, left, "<", self.stats.right_to_left, 2))
         self.buffer = bytearray(settings.bufsize)
         self.log_transfers = True
-        for direction in self.directions:
-            if self._may_splice(direction):
-                direction.splicer = Splicer(settings.bufsize)
+
+    def _consider_splice(self, d: _Direction) -> None:
+        """The zero-copy path is taken once a read fills the whole buffer (a bulk transfer):
+        a short exchange, as most forked connections are, pays neither the pipe nor the
+        system calls that set it up. Without a pipe (no descriptor left) copying goes on."""
+        d.splice_considered = True
+        if not self._may_splice(d):
+            return
+        try:
+            d.splicer = Splicer(self.settings.bufsize)
+        except OSError as err:
+            LOG.info(f"splice() pipe: {os.strerror(err.errno or 0)}; copying")
 
     def _may_splice(self, d: _Direction) -> bool:
         """Zero copy only where the copying path would pass the bytes through unchanged."""
@@ -112,6 +125,8 @@ class Relay:
         a blocked target never makes the relay stop serving the other direction; after an
         EOF the other direction ends when it has been idle for -t seconds."""
         LOG.notice(f"starting data transfer loop with FDs {_fds(self.left)} and {_fds(self.right)}")
+        if self.settings.inactivity_timeout is not None and self.settings.inactivity_timeout < 0:
+            raise SocatError(self._poll_refusal(self.settings.inactivity_timeout))
         LOG.transfer_started()
         self.log_transfers = LOG.enabled("I")  # decided once: the hot path builds no unused text
         closing = False
@@ -169,6 +184,29 @@ class Relay:
                 if direction.splicer is not None:
                     direction.splicer.close()
                     direction.splicer = None
+
+    def _poll_refusal(self, timeout: float) -> str:
+        """socat 1.7.4 passes a negative -T to poll(), which refuses it; its message lists
+        the four descriptors it polls ({fd,events}, {-1,0} when unused) and the timeval."""
+        ltr = any(d.tag == ">" for d in self.directions)
+        rtl = any(d.tag == "<" for d in self.directions)
+        wanted = ((self.left.read_fd, 1, ltr), (self.left.write_fd, 4, rtl),
+                  (self.right.read_fd, 1, rtl), (self.right.write_fd, 4, ltr))
+        fds = "".join(f"{{{fd},{events}}}" if used and fd is not None else "{-1,0}" for fd, events, used in wanted)
+        seconds = int(timeout)
+        micros = int(round((timeout - seconds) * 1_000_000))
+        return f"xiopoll({fds}, 4, {{{seconds}.{micros:06d}}}): Invalid argument"
+
+    def _read_failed(self, d: _Direction, fd: int, size: int, err: OSError) -> None:
+        """A read error ends the direction; socat 1.7.4 warns of a reset peer (EPIPE,
+        ECONNRESET) and goes on as after an EOF, where 1.8 reports an error."""
+        if self.settings.read_reset_ends_direction and err.errno in (errno.EPIPE, errno.ECONNRESET):
+            LOG.warn(f"read({fd}, 0x{id(self.buffer):x}, {size}): {os.strerror(err.errno or 0)}")
+            LOG.notice(f"socket {d.number} to socket {3 - d.number} is in error")
+            LOG.notice(f"socket {d.number} (fd {fd}) is at EOF")
+        else:
+            self._io_error("read", fd, size, err, d.source)
+        d.done = True
 
     def _room_now(self, d: _Direction) -> bool:
         """After a write: does the target still have room? One zero-timeout poll of that
@@ -232,8 +270,7 @@ class Relay:
             d.done = True
             return False
         except OSError as err:
-            self._io_error("read", fd, size, err, d.source)
-            d.done = True
+            self._read_failed(d, fd, size, err)
             return False
         if packets is None:
             if policy.ignoreeof and (policy.readbytes is None or d.read_total < policy.readbytes):
@@ -246,6 +283,8 @@ class Relay:
             d.read_total += sum(len(packet) for packet in packets)
             self._write(d, packets)
             return True
+        if not d.splice_considered and len(packets) == 1 and len(packets[0]) == size:
+            self._consider_splice(d)
         for data in packets:
             d.read_total += len(data)
             data, escaped = split_at_escape(data, policy.escape)
@@ -269,8 +308,7 @@ class Relay:
             d.splicer = None
             return False
         except ReadError as err:
-            self._io_error("read", fd, size, err.os_error, d.source)
-            d.done = True
+            self._read_failed(d, fd, size, err.os_error)
             return False
         except OSError as err:
             self._io_error("write", d.target.write_fd, size, err, d.target)

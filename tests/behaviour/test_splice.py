@@ -57,12 +57,22 @@ def test_stream_sockets_are_spliced_and_every_byte_arrives() -> None:
     assert engine.stats.left_to_right.bytes == len(payload)
 
 
-def test_the_splice_path_is_chosen_for_plain_stream_sockets() -> None:
+def test_the_splice_path_is_chosen_for_plain_stream_sockets_once_a_read_fills_the_buffer() -> None:
     a, b = _stream_pair()
     c, d = _stream_pair()
     try:
         engine = Relay(Endpoint("l", a.fileno(), a.fileno()), Endpoint("r", c.fileno(), c.fileno()), RelaySettings())
-        assert all(direction.splicer is not None for direction in engine.directions)
+        first = engine.directions[0]
+        b.sendall(b"hi")  # a short exchange is copied: no pipe is made for it
+        assert engine._transfer(first) and first.splicer is None and d.recv(10) == b"hi"
+        b.sendall(b"x" * 3 * engine.settings.bufsize)  # a full read: bulk, spliced from then on
+        assert engine._transfer(first) and first.splicer is not None
+        assert engine._transfer(first) and engine._transfer(first)
+        received = b""
+        while len(received) < 3 * engine.settings.bufsize:
+            received += d.recv(65536)
+        assert received == b"x" * 3 * engine.settings.bufsize
+        first.splicer.close()
     finally:
         for sock in (a, b, c, d):
             sock.close()
@@ -84,6 +94,7 @@ def test_conversions_and_dumps_take_the_copying_path(reason: str) -> None:
     c, d = _stream_pair()
     try:
         engine = Relay(Endpoint("l", a.fileno(), a.fileno(), policy), Endpoint("r", c.fileno(), c.fileno()), settings)
+        engine._consider_splice(engine.directions[0])
         assert engine.directions[0].splicer is None
     finally:
         for sock in (a, b, c, d):

@@ -145,3 +145,19 @@ def test_wait_for_is_quick() -> None:
     # guards the helper used above: a false condition must fail
     with pytest.raises(AssertionError):
         wait_for(lambda: False, timeout=0.05)
+
+
+@needs_socat
+@pytest.mark.parametrize("command", ["echo hi; exit 3", "kill -9 $$", "exit 0"])
+def test_system_nofork_exit_status_is_the_shells(command: str) -> None:
+    """socat's system(): exit with WEXITSTATUS of the shell (0 when a signal killed it)."""
+    ours, theirs = run_pysocat("ECHO", f"SYSTEM:{command},nofork"), run_socat("ECHO", f"SYSTEM:{command},nofork")
+    assert ours.returncode == theirs.returncode
+
+
+def test_system_nofork_keeps_pysocat_as_the_shells_parent() -> None:
+    """Under nofork the shell's $PPID is pysocat (socat calls system()): a SIGTERM sent to
+    it ends pysocat with 143, as socat's test EXITCODESIGTERM expects."""
+    result = run_pysocat("ECHO", "SYSTEM:kill -TERM $PPID; sleep 5,nofork", timeout=20)
+    assert result.returncode == 143
+    assert "W exiting on signal 15" in diagnostics(result.stderr)

@@ -359,3 +359,39 @@ def test_tcp_and_listen_features_in_version():
 
 def test_linger_struct_value_is_seconds():
     assert struct.calcsize("ii") == 8  # the probe's layout of struct linger
+
+
+@pytest.mark.parametrize("env, flags, family", [
+    ({"SOCAT_DEFAULT_LISTEN_IP": "6"}, [], socket.AF_INET6),
+    ({"SOCAT_DEFAULT_LISTEN_IP": "4"}, [], socket.AF_INET),
+    ({"SOCAT_DEFAULT_LISTEN_IP": "6"}, ["-4"], socket.AF_INET),
+    ({"SOCAT_DEFAULT_LISTEN_IP": "4"}, ["-6"], socket.AF_INET6),
+])
+def test_listen_ip_version_from_socat_default_listen_ip(env, flags, family) -> None:
+    """socat's ENV_LISTEN_4/6 tests: the variable picks the listen family, -4/-6 override it."""
+    port = free_port(family=family)
+    server = spawn("pysocat", *flags, f"TCP-LISTEN:{port},reuseaddr", "PIPE", env={**os.environ, **env})
+    try:
+        wait_tcp(port, server)
+        host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+        with socket.create_connection((host, port), timeout=20) as client:
+            client.sendall(b"ping\n")
+            client.shutdown(socket.SHUT_WR)
+            assert client.recv(100) == b"ping\n"
+    finally:
+        stop(server)
+
+
+def test_refused_connection_ends_with_eof_even_after_the_peer_wrote() -> None:
+    """range= refuses a peer that has already sent data: it must read a clean EOF (socat's
+    test TCP4RANGEBITS counts a reset as a client error)."""
+    port = free_port()
+    server = spawn("pysocat", f"TCP4-LISTEN:{port},reuseaddr,fork,range=127.1.0.1/32", "ECHO")
+    try:
+        wait_tcp(port, server)
+        for _ in range(5):
+            with socket.create_connection(("127.0.0.1", port), timeout=20) as client:
+                client.sendall(b"x" * 1000)
+                assert client.recv(100) == b""  # not ConnectionResetError
+    finally:
+        stop(server)

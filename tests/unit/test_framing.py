@@ -609,7 +609,7 @@ def test_framed_endpoint_delivers_sound_packets_then_raises():
 
 from types import SimpleNamespace  # noqa: E402
 
-from pysocat.transfer.framed import OffloadFramedEndpoint  # noqa: E402
+from pysocat.transfer.offload import OffloadFramedEndpoint  # noqa: E402
 
 
 def fake_tun(bits: int = 0x6F) -> SimpleNamespace:
@@ -663,25 +663,7 @@ def test_offload_endpoint_rejects_segmentation_that_was_not_agreed():
     b.close()
 
 
-def test_offload_against_a_plain_framed_peer_is_a_clear_error():
-    a_sock, b_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    plain_fd = b_sock.detach()
-    plain = FramedEndpoint.wrap(Endpoint("plain", plain_fd, plain_fd))
-
-    def answer() -> None:
-        while True:
-            packets = plain.receive(65536)
-            if packets is None or plain.first_frame_seen:
-                return
-
-    thread = threading.Thread(target=answer)
-    thread.start()
-    fd = a_sock.detach()
-    with pytest.raises(FramingError, match="peer end does not offload"):
-        OffloadFramedEndpoint.handshake(Endpoint("offload", fd, fd), fake_tun(), timeout=5)
-    thread.join(5)
-    os.close(fd)
-    plain.close()
+# a plain framed peer: tests/unit/test_offload_fallback.py (fallback to plain frames)
 
 
 def test_offload_handshake_times_out_on_a_silent_peer():
