@@ -49,6 +49,11 @@ def register(pid: int, label: str) -> None:
     _children[pid] = Child(label)
 
 
+def registered() -> bool:
+    """Whether a program child (EXEC, SYSTEM, SHELL) of this process is still registered."""
+    return bool(_children)
+
+
 def _report(pid: int, status: int) -> None:
     """socat's childdied(): W for a registered child's failure, I otherwise."""
     global failed_children

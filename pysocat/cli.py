@@ -416,6 +416,9 @@ def run(settings: Settings) -> int:
                     raise
                 # -s: the error does not exit at once; socat() then returns -1 and main() exits
                 # with it (status 255, "N exiting with status -1")
+                if err.preamble:
+                    sys.stderr.write(err.preamble + "\n")
+                    sys.stderr.flush()
                 LOG.log(err.level, err.text)
                 return -1
         endpoints[:] = pair(endpoints, resolved_addresses, settings.bufsize if settings.bufsize_given else None)
@@ -523,8 +526,11 @@ def _main(argv: list[str] | None = None) -> int:
         if err.level == "plain":
             sys.stderr.write(err.text + "\n")
         else:
+            if err.preamble:
+                sys.stderr.write(err.preamble + "\n")
+                sys.stderr.flush()
             LOG.log(err.level, err.text)
-        status = 1
+        status = err.status
     except children.ChildFailed:
         status = 1  # its E line is logged
     except SignalExit as exc:

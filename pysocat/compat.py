@@ -144,7 +144,7 @@ SOCAT_1_7 = Compat(
     # new in socat 1.8 (1.8.0.0 release notes; the aliases verified against 1.7.4.4)
     unknown_addresses=frozenset({
         "SOCKETPAIR", "SHELL", "ACCEPT", "ACCEPT-FD", "ABSTRACT-L", "ABSTRACT-SEND",
-        "SOCKS5", "SOCKS5-CONNECT", "SOCKS5-LISTEN", "POSIXMQ-READ", "POSIXMQ-RECEIVE", "POSIXMQ-SEND",
+        "SOCKS5", "SOCKS5-CONNECT", "SOCKS5-LISTEN", "SOCKS5-BIND", "POSIXMQ-READ", "POSIXMQ-RECEIVE", "POSIXMQ-SEND",
         "POSIXMQ-BIDIRECTIONAL", "DCCP", "DCCP-CONNECT", "DCCP-LISTEN", "DCCP4", "DCCP4-CONNECT", "DCCP4-LISTEN",
         "DCCP6", "DCCP6-CONNECT", "DCCP6-LISTEN", "UDPLITE", "UDPLITE-CONNECT", "UDPLITE-LISTEN", "UDPLITE-SENDTO",
         "UDPLITE-RECVFROM", "UDPLITE-RECV", "UDPLITE-DATAGRAM", "UDPLITE4", "UDPLITE6", "TEXT", "STALL",
@@ -152,7 +152,7 @@ SOCAT_1_7 = Compat(
     # canonical names; all verified `E parseopts_table(): unknown option` with socat 1.7.4.4
     unknown_options=frozenset({
         "chdir", "f-setpipe-sz", "so-rcvtimeo", "so-sndtimeo", "interface-mtu", "iff-dynamic", "shell",
-        "unix-bind-tempname",
+        "unix-bind-tempname", "http-version", "sockspass",
     }),
     address_groups=MappingProxyType({"INTERFACE": frozenset({"FD", "SOCKET"})}),
     option_groups=MappingProxyType({"umask": frozenset({"NAMED"})}),
@@ -168,14 +168,21 @@ SOCAT_1_7 = Compat(
         "ospeed": ("FD", "UNSIGNED-INT"),
     }),
     option_type_names=MappingProxyType({"UIDT": "UID_T", "GIDT": "GID_T", "OFF64": "OFF64_T", "INT/NULL": "INT"}),
+    # where socat 1.7.4.4's -hh name is not the option's shortest name (its whole table:
+    # options pysocat lacks are listed too, so that a new one is shown right at once)
     option_nicknames=MappingProxyType({
-        "crnl": "crnl", "ignoreeof": "ignoreeof", "o-nonblock": "nonblock", "f-setlkw-wr": "setlkw",
-        "unlink-early": "unlink-early", "unlink": "unlink", "user-early": "user-early",
-        "group-early": "group-early", "dash": "login", "pty-wait-slave": "wait-slave", "hupcl": "hupcl",
-        "echoctl": "echoctl", "vreprint": "reprint", "ip-multicast-ttl": "multicastttl",
-        "ip-multicast-loop": "multicastloop", "ip-add-membership": "membership",
-        "ipv6-unicast-hops": "unicast-hops", "tcpwrappers": "tcpwrap", "accept-timeout": "listen-timeout",
-        "iff-multicast": "iff-multicast", "ipv6-tclass": None,
+        "accept-timeout": "listen-timeout", "crnl": "crnl", "dash": "login", "echoctl": "echoctl",
+        "f-setlkw-wr": "setlkw", "fs-append": None, "fs-journal-data": "journal-data", "fs-noatime": None,
+        "fs-notail": None, "fs-sync": None, "group-early": "group-early", "hupcl": "hupcl",
+        "iff-multicast": "iff-multicast", "ignoreeof": "ignoreeof", "ipv6-pktinfo": None, "ipv6-recverr": None,
+        "ipv6-recvpathmtu": None, "ipv6-recvtclass": None, "ipv6-tclass": None, "ipv6-v6only": "ipv6only",
+        "lseek32-set": "lseek32-set", "max-children": "max-children", "o-nonblock": "nonblock",
+        "openssl-cipherlist": "ciphers", "proxy-resolve": "resolve", "pty-wait-slave": "wait-slave",
+        "tcp-md5sig": None, "tcpwrappers": "tcpwrap", "unlink": "unlink", "unlink-early": "unlink-early",
+        "user-early": "user-early", "vreprint": "reprint",
+        # 1.7's aliases that pysocat lacks (not shown until pysocat accepts them)
+        "ip-multicast-ttl": "multicastttl", "ip-multicast-loop": "multicastloop",
+        "ip-add-membership": "membership", "ipv6-unicast-hops": "unicast-hops",
     }),
     features=FEATURES_1_7,
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import select
 import socket
-import stat
 from .record import dataclass, field
 from collections.abc import Callable
 
@@ -140,6 +139,33 @@ class Endpoint:
                 return
             view = view[written:]
 
+    _sender: socket.socket | None = None  # write_some()'s view of a socket write_fd
+    _sender_fd: int | None = None
+
+    def write_some(self, data: memoryview) -> int:
+        """Writes what the target takes now, and says how much: a socket without waiting
+        for room (MSG_DONTWAIT), another descriptor as write(2) does (a blocking pipe waits).
+        The engine keeps the rest and waits for room in its poll loop, where the other
+        direction goes on meanwhile (see Splicer.move). OSError propagates to the engine."""
+        fd = self.write_fd
+        if fd is None:
+            return len(data)
+        if self._sender_fd != fd:
+            self._release_sender()
+            self._sender = _socket_view(fd)
+            self._sender_fd = fd
+        try:
+            if self._sender is not None:
+                return self._sender.send(data, socket.MSG_DONTWAIT)
+            return os.write(fd, data)
+        except BlockingIOError:
+            return 0
+
+    def _release_sender(self) -> None:
+        if self._sender is not None:
+            self._sender.detach()  # the descriptor stays the endpoint's
+        self._sender = self._sender_fd = None
+
     def shutdown_write(self) -> None:
         """Passes EOF on: shutdown(SHUT_WR) a socket, close a separate write descriptor."""
         if self._closed_write or self.write_fd is None:
@@ -149,21 +175,26 @@ class Endpoint:
         if how == "none":
             return
         fd = self.write_fd
-        if how == "close" or (how == "default" and fd != self.read_fd and not _is_socket(fd)):
+        sock = None if how == "close" else self._sender if self._sender_fd == fd else _socket_view(fd)
+        if sock is None and (how == "close" or (how == "default" and fd != self.read_fd)):
             if fd != self.read_fd:
                 _close_quietly(fd)
                 self.write_fd = None
             return
-        if _is_socket(fd):
+        if sock is not None:
             try:
-                _shutdown(fd)
+                sock.shutdown(socket.SHUT_WR)
             except OSError as err:
                 LOG.info(f"shutdown({fd}, 1): {os.strerror(err.errno or 0)}")
+            finally:
+                if sock is not self._sender:
+                    sock.detach()
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._release_sender()
         if self.owns_fds:
             for fd in {fd for fd in (self.read_fd, self.write_fd) if fd is not None and fd > 2}:
                 _close_quietly(fd)
@@ -171,19 +202,14 @@ class Endpoint:
             hook()
 
 
-def _shutdown(fd: int) -> None:
-    sock = socket.socket(fileno=fd)
+def _socket_view(fd: int) -> socket.socket | None:
+    """A socket object on `fd` (which it does not own: detach() it), or None if `fd` is no
+    socket. Family and type as given need not be the socket's: they only spare the
+    getsockopt() calls that would find them out; send() and shutdown() work on any."""
     try:
-        sock.shutdown(socket.SHUT_WR)
-    finally:
-        sock.detach()
-
-
-def _is_socket(fd: int) -> bool:
-    try:
-        return stat.S_ISSOCK(os.fstat(fd).st_mode)
+        return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, 0, fileno=fd)
     except OSError:
-        return False
+        return None
 
 
 def _close_quietly(fd: int) -> None:

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 
 class SocatError(Exception):
-    """A diagnostic in socat's words; `level` is one of F E W N I D."""
+    """A diagnostic in socat's words; `level` is one of F E W N I D. `preamble` is a line
+    socat writes to stderr without a log prefix just before (dalan.c's fputs()); `status`
+    the exit status (-1 where socat's open fails without an error, e.g. SOCKET-CONNECT to
+    a missing UNIX socket: an I message, then "exiting with status -1")."""
 
-    def __init__(self, text: str, level: str = "E", position: int | None = None) -> None:
+    def __init__(self, text: str, level: str = "E", position: int | None = None, preamble: str = "",
+                 status: int = 1) -> None:
         super().__init__(text)
         self.text = text
         self.level = level
         self.position = position
+        self.preamble = preamble
+        self.status = status
 
 
 class GrammarError(SocatError):

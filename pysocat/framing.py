@@ -35,8 +35,9 @@ ever returned: a packet is delivered only once every byte of it has arrived.
 Offload handshake (only when an end asks for ``tun-offload``)
 ==============================================================
 
-Each end sends one HELLO as the first frame of the stream (in the stream's frame format)
-and reads the peer's first frame before sending any packet. 32 bytes::
+Each end with tun-offload sends one HELLO as the first frame of the stream (in the
+stream's frame format: both ends must be given the same one) and reads the peer's first
+frame before relaying any packet. 32 bytes::
 
     offset  0  8 bytes  MAGIC    ff 50 59 53 4f 43 41 54  (0xff, then "PYSOCAT"): byte 0
                                  has IP version 15, so no IPv4/IPv6 packet starts so, and a
@@ -61,11 +62,47 @@ and reads the peer's first frame before sending any packet. 32 bytes::
     offset 24  4 bytes  RESERVED 0, ignored when received
     offset 28  4 bytes  CRC32    zlib.crc32 of bytes 0..27
 
-Agreement (`negotiate`): the lower MTU wins; offload is used only when both ends state
-VNET and CSUM (the capabilities used are the intersection); with offload both ends switch
-to wide frames right after the HELLOs, since a super-packet with its header exceeds 65535
-bytes. When the peer's first frame is not a HELLO the peer does not offload: the caller
-falls back to plain frames (the packet it read is a data packet) or stops with an error.
+Agreement (`negotiate`): the lower MTU wins (an end whose TUN's MTU is higher lowers it,
+so that nothing it sends is larger than the peer takes; a stated MTU below 68 is not
+followed); offload is used only when both ends state VNET and CSUM (the capabilities used
+are the intersection, and each end narrows its TUNSETOFFLOAD to them); with offload both
+ends switch to wide frames right after the HELLOs, since a super-packet with its header
+exceeds 65535 bytes.
+
+A plain end (``framed`` without tun-offload) answers a HELLO with its own HELLO: CAPS 0
+(WIDE with framed=wide), its TUN's MTU; the HELLO never reaches its TUN.
+
+Fallback when the peer does not offload: its HELLO lacks VNET or CSUM, or its first frame
+is not a HELLO at all (a data packet: a plain end that sent before it read our HELLO, or
+another RFC 4571 implementation; that packet is written to the TUN at once). The offload
+end then warns and carries plain packets in the stream's own frame format:
+
+- it turns its TUN's offloads off (TUNSETOFFLOAD 0): from then on the kernel segments
+  and checksums every packet itself before handing it over;
+
+- it lowers its TUN's MTU to the peer's and to what one frame carries (65535 bytes minus
+  packet information and Ethernet header for short frames);
+
+- it takes the virtio-net header off every packet it sends and puts a "nothing
+  offloaded" header (all zero) on every packet it receives; a later HELLO frame is
+  dropped;
+
+- a packet that still comes with a partial checksum or as a GSO super-packet (queued
+  before the switch) is finished in software: segmented like the kernel's TSO/USO and
+  its checksum completed at CSUM_START/CSUM_OFFSET (pysocat.net.segment); one that
+  cannot fit the peer's MTU is dropped with a warning. A partial checksum never reaches
+  a plain peer.
+
+A peer that sends nothing within 10 seconds, a HELLO that fails its checks (CRC, length,
+version) and a first frame of length 0 stop the offload end with an error: guessing
+there could turn into misread frames later.
+
+Probe: before any of this, right after TUNSETOFFLOAD and while the device is still down,
+an end with tun-offload writes one probe per offload kind it enabled (a packet no stack
+keeps: IPv4 with a wrong header checksum, IPv6 from a multicast source). Some kernels
+take TUNSETOFFLOAD but refuse such writes with EINVAL: a refused kind is turned off and
+not stated in the HELLO; without checksum offload or TSO4 the TUN is reopened as a plain
+one with a warning, and that end then has no tun-offload.
 
 virtio-net header on the wire (in frames, when offload is agreed)
 ================================================================

@@ -89,7 +89,7 @@ def _address_lines(with_aliases: bool) -> list[str]:
 
 GROUP_ORDER = ("FD", "FIFO", "CHR", "BLK", "REG", "SOCKET", "NAMED", "OPEN", "EXEC", "FORK", "LISTEN", "SHELL",
                "CHILD", "RETRY", "TERMIOS", "RANGE", "PTY", "PARENT", "UNIX", "IP4", "IP6", "INTERFACE", "UDP",
-               "TCP", "SCTP", "READLINE", "APPL", "PROCESS")
+               "TCP", "SOCKS4", "HTTP", "SCTP", "READLINE", "APPL", "PROCESS")
 
 
 def _group_order(group: object) -> int:

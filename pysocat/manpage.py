@@ -72,6 +72,8 @@ def address_types() -> str:
             continue
         seen.add(record.usage)
         out += [".TP", f".B {escape(record.usage)}"]
+        if len(record.usage) > 64:  # wider than a line (SOCKS5-CONNECT): set unadjusted
+            out[-2:] = [".TP", ".na", f".B {escape(record.usage)}", ".ad"]
         out.append(escape(record.help[0].upper() + record.help[1:]) + ".")
         aliases = [n for n in record.names[1:]]
         if aliases:

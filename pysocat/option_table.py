@@ -387,6 +387,27 @@ LATE_SOCKOPTS: dict[Option, tuple[int, int, str]] = {
     SCTP_MAXSEG_LATE: (132, 13, "int"),  # SOL_SCTP, SCTP_MAXSEG
 }
 
+# ---------------------------------------------------------------- HTTP, SOCKS4: proxies (proxy.py, socks.py)
+PROXYPORT = option("proxyport", STRING, G.HTTP, "LATE", "the port of the HTTP proxy (default 8080)", common=True)
+IGNORECR = option("ignorecr", BOOL, G.HTTP, "LATE", "also take a bare LF as line end in the proxy's answer",
+                  common=True)
+PROXY_RESOLVE = option("proxy-resolve", BOOL, G.HTTP, "LATE",
+                       "resolve the target to an IPv4 address here and send that to the proxy",
+                       ("resolv", "resolve"), common=True)
+PROXY_AUTHORIZATION = option("proxy-authorization", STRING, G.HTTP, "LATE",
+                             "<user>:<password> for the proxy's Basic authentication",
+                             ("proxy-auth", "proxyauth"), common=True)
+PROXY_AUTHORIZATION_FILE = option("proxy-authorization-file", STRING, G.HTTP, "LATE",
+                                  "read proxy-authorization's value from this file (every byte of it)",
+                                  ("proxyauthfile",), common=True)
+HTTP_VERSION = option("http-version", STRING, G.HTTP, "LATE", "the HTTP version of the CONNECT request (default 1.0)")
+SOCKSPORT = option("socksport", STRING, G.SOCKS4, "LATE", "the port of the SOCKS server (default socks/tcp: 1080)",
+                   common=True)
+SOCKSUSER = option("socksuser", STRING, G.SOCKS4, "LATE",
+                   "the SOCKS user name (default $LOGNAME, else $USER, else anonymous)", common=True)
+SOCKSPASS = option("sockspass", STRING, G.SOCKS4, "LATE",
+                   "SOCKS5: authenticate with socksuser and this password (RFC 1929)")
+
 # ---------------------------------------------------------------- INTERFACE: TUN/TAP (socat: xio-tun.c)
 # -hh lists what socat 1.7.4.4's -hh lists (tun-*, iff-broadcast, iff-debug, iff-multicast).
 TUN_DEVICE = option("tun-device", STRING, G.INTERFACE, "OPEN", "the TUN clone device (default /dev/net/tun)",
@@ -414,3 +435,46 @@ for _name, _bit, _aliases in (
     IFF_FLAGS[option(_name, BOOL, G.INTERFACE, "FD", f"set (or with =0 clear) the IFF_{_name[4:].upper()} "
                      f"interface flag", _aliases, common=_name in ("iff-broadcast", "iff-debug", "iff-multicast"))] = _bit
 IFF_UP = next(o for o in IFF_FLAGS if o.name == "iff-up")
+
+# ---------------------------------------------------------------- OPENSSL: TLS and DTLS (addresses/openssl.py)
+# Names, aliases, phases and types as socat 1.7.4.4's -hhh; min-proto-version and max-proto-version
+# (the names socat's manual uses) are aliases too. method is accepted (socat: only when built with
+# --enable-openssl-method); fips is not (socat here: #undef WITH_FIPS, an unknown option).
+OPENSSL_CIPHERLIST = option("openssl-cipherlist", STRING, G.OPENSSL, "SPECIFIC",
+                            "the OpenSSL cipher list for TLS 1.2 and older (default HIGH:-NULL:-PSK:-aNULL)",
+                            ("cipher", "cipherlist", "ciphers"), common=True)
+OPENSSL_METHOD = option("openssl-method", STRING, G.OPENSSL, "SPECIFIC",
+                        "deprecated: exactly this protocol (SSL3, TLS1, TLS1.1, TLS1.2; SSL23: any)", ("method",))
+OPENSSL_VERIFY = option("openssl-verify", BOOL, G.OPENSSL, "SPECIFIC",
+                        "check the peer's certificate (default 1; 0 trusts anybody)", ("verify",), common=True)
+OPENSSL_CERTIFICATE = option("openssl-certificate", STRING, G.OPENSSL, "SPECIFIC",
+                             "the PEM file with this side's certificate (and key)", ("cert", "certificate"),
+                             common=True)
+OPENSSL_KEY = option("openssl-key", STRING, G.OPENSSL, "SPECIFIC", "the PEM file with the private key",
+                     ("key",), common=True)
+OPENSSL_DHPARAM = option("openssl-dhparam", STRING, G.OPENSSL, "SPECIFIC",
+                         "the PEM file with Diffie-Hellman parameters (default: the cert file's, if any)",
+                         ("dh", "dhparam", "dhparams", "openssl-dhparams"))
+OPENSSL_CAFILE = option("openssl-cafile", STRING, G.OPENSSL, "SPECIFIC",
+                        "trust the certificates in this PEM file (default: the system's)", ("cafile",), common=True)
+OPENSSL_CAPATH = option("openssl-capath", STRING, G.OPENSSL, "SPECIFIC",
+                        "trust the certificates in this hashed directory", ("capath",))
+OPENSSL_EGD = option("openssl-egd", STRING, G.OPENSSL, "SPECIFIC",
+                     "an entropy gathering daemon's socket (accepted; OpenSSL seeds itself)", ("egd",))
+OPENSSL_PSEUDO = option("openssl-pseudo", BOOL, G.OPENSSL, "SPECIFIC",
+                        "pseudo entropy when there is none (accepted; OpenSSL seeds itself)", ("pseudo",))
+OPENSSL_COMPRESS = option("openssl-compress", STRING, G.OPENSSL, "SPECIFIC",
+                          "TLS compression: none or auto (default: OpenSSL's)", ("compress",))
+OPENSSL_COMMONNAME = option("openssl-commonname", STRING, G.OPENSSL, "SPECIFIC",
+                            "the name the peer's certificate must carry (client default: <host>)",
+                            ("cn", "commonname"), common=True)
+OPENSSL_SNIHOST = option("openssl-snihost", STRING, G.OPENSSL, "SPECIFIC",
+                         "the server name sent as SNI (default: commonname or <host>)", ("snihost",))
+OPENSSL_NO_SNI = option("openssl-no-sni", BOOL, G.OPENSSL, "SPECIFIC", "send no server name (SNI)",
+                        ("no-sni", "nosni"))
+OPENSSL_MIN_PROTO_VERSION = option("openssl-min-proto-version", STRING, G.OPENSSL, "INIT",
+                                   "the oldest protocol accepted: SSL3, TLS1, TLS1.1, TLS1.2, TLS1.3",
+                                   ("min-proto-version", "min-version"), common=True)
+OPENSSL_MAX_PROTO_VERSION = option("openssl-max-proto-version", STRING, G.OPENSSL, "INIT",
+                                   "the newest protocol accepted (as min-proto-version)",
+                                   ("max-proto-version", "max-version"))

@@ -45,6 +45,9 @@ class Group(str, enum.Enum):
     RETRY = "RETRY"
     RANGE = "RANGE"
     INTERFACE = "INTERFACE"  # network interfaces: TUN/TAP (socat's GROUP_TUN is the same group)
+    HTTP = "HTTP"  # the HTTP CONNECT proxy (PROXY)
+    SOCKS4 = "SOCKS4"  # SOCKS servers: socat names the group SOCKS4, and SOCKS5 takes its options too
+    OPENSSL = "OPENSSL"  # TLS and DTLS (OPENSSL, OPENSSL-LISTEN, OPENSSL-DTLS-*)
 
 
 # Options of these groups are valid on every address (socat applies them to any address).
@@ -249,23 +252,48 @@ def _ushort(name: str, text: str, raw: str | None) -> object:
     return numeric(text, raw) & 0xFFFF
 
 
+SOCKOPT_BUFFER = 256  # socat's buffer for setsockopt-bin data (measured, 1.7.4.4)
+
+
+def sockopt_bytes(text: str) -> bytes:
+    """The dalan data of a setsockopt-bin value, with socat's error; the stderr line that
+    socat's dalan() writes first travels as the error's preamble."""
+    from .dalan import DalanError, parse
+
+    try:
+        return parse(text, "i", SOCKOPT_BUFFER)
+    except DalanError as err:
+        raise SocatError(f'parseopts_table(): problem with "{text}" data', position=err.position,
+                         preamble=err.note or "") from None
+
+
 def _sockopt_triple(kind: str) -> Callable[[str, str, "str | None"], object]:
-    """`<level>:<optname>:<value>`: two numbers, then an int, a string or dalan bytes.
-    The value stays text here; the socket module converts it (dalan syntax)."""
+    """`<level>:<optname>:<value>`: two numbers, then an int, a string or dalan bytes, with
+    socat 1.7.4.4's diagnostics for each part. The value stays text here (so that it can be
+    shown); dalan data is checked now, as socat parses it with the option."""
+    prefix = "" if kind == "bin" else "parseopts(): "
 
     def parse(name: str, text: str, raw: str | None) -> object:
         if raw is None:
             raise SocatError(f'option "{name}": value required')
-        parts = raw.split(":", 2)
-        if len(parts) < 3:
-            raise SocatError(f'option "{name}": parameters missing')
-        level, rest = strtoul(parts[0], 0)
-        optname, rest2 = strtoul(parts[1], 0)
-        if rest or rest2 or not parts[0] or not parts[1]:
-            raise SocatError(f'parseopts(): trailing garbage in numerical arg of option "{text}"')
-        value: object = parts[2]
+        missing = SocatError(f'{prefix}option "{name}": 3 arguments required')
+        level, rest = strtoul(raw, 0)
+        if rest == raw:
+            raise SocatError(f'parseopts(): missing numerical value of option "{text}"')
+        if not rest:
+            raise missing
+        if rest[0] != ":":
+            raise SocatError(f'parseopts(): trailing garbage in 1st numerical arg of option "{text}"')
+        optname, rest = strtoul(rest[1:], 0)
+        if not rest:
+            raise missing
+        if rest[0] != ":":
+            raise SocatError(f'parseopts(): trailing garbage in 2nd numerical arg of option "{text}"')
+        value: object = rest[1:]
         if kind == "int":
-            value = numeric(text, parts[2])
+            value = numeric(text, rest[1:])
+        elif kind == "bin":
+            sockopt_bytes(rest[1:])
         return (level, optname, kind, value)
 
     return parse

@@ -37,6 +37,10 @@ FAMILY_MODULES: dict[str, tuple[str, ...]] = {
     "sctp": ("SCTP",),
     "rawip": ("IP",),
     "interface": ("IF", "INTERFACE"),
+    "generic": ("DATAGRAM", "DGRAM", "SENDTO", "SOCKET"),
+    "proxy": ("PROXY",),
+    "socks": ("SOCKS", "SOCKS4", "SOCKS4A", "SOCKS5"),
+    "openssl": ("DTLS", "OPENSSL", "SSL"),
 }
 
 
@@ -68,6 +72,9 @@ class AddressType:
     # whether the running kernel supports the type (None: always): -V's feature line is
     # #undef where it says no (SCTP without the kernel module, for example)
     available: Callable[[], bool] | None = None
+    # socat 1.7.4's own count error of this type's opener (`PROXY: 3 parameters required`,
+    # {keyword} as written), given where the compat level has no `usage:` tail (1.7)
+    count_error_1_7: str | None = None
 
     @property
     def name(self) -> str:
@@ -103,6 +110,8 @@ def address(
     optional_params: int = 0,
     phases: frozenset[str] | None = None,
     available: Callable[[], bool] | None = None,
+    usage: str | None = None,
+    count_error_1_7: str | None = None,
 ) -> Callable[[Callable[..., object]], Callable[..., object]]:
     """Declares an address type on its opener; variants of one name may differ in parameter count.
 
@@ -111,7 +120,8 @@ def address(
 
     def register(opener: Callable[..., object]) -> Callable[..., object]:
         record = AddressType(names, params, frozenset(groups), feature, help, opener, direction, optional_params,
-                             phases=phases, available=available)
+                             usage_override=usage, phases=phases, available=available,
+                             count_error_1_7=count_error_1_7)
         object.__setattr__(record, "opener", _checked(opener))
         for name in names:
             _ADDRESSES.setdefault(name.upper(), []).append(record)
@@ -287,6 +297,8 @@ def _count_message(spec: AddressSpec, candidates: list[AddressType]) -> str:
     `PIPE: wrong number of parameters (2 instead of 1)`."""
     if len(candidates) > 1:
         return f"{spec.keyword}: wrong number of parameters ({len(spec.params)} instead of {len(candidates[-1].params)})"
+    if candidates[0].count_error_1_7 is not None and not compat_level().count_error_usage_tail:
+        return candidates[0].count_error_1_7.format(keyword=spec.keyword)
     message = f"{spec.keyword}: wrong number of parameters ({len(spec.params)} instead of {_count_text(candidates)})"
     with_params = [c for c in candidates if c.params]
     if len(candidates) == 1 and with_params and compat_level().count_error_usage_tail:

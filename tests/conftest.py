@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PYSOCAT = str(BIN / "pysocat") if (BIN / "pysocat").exists() else None
 SOCAT = shutil.which("socat")
+# the suite describes pysocat's default (socat 1.8) behaviour; a user's PYSOCAT_COMPAT=1.7
+# would change what every child prints, so the tests that want 1.7 ask for it themselves
+os.environ.pop("PYSOCAT_COMPAT", None)
 
 
 def pysocat_command() -> list[str]:

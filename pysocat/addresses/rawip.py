@@ -171,7 +171,7 @@ def _recv(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     LOG.info("starting recv loop")
     endpoint = S.datagram_endpoint(sock, opts, f"IP-RECV {proto}", ctx, accept=accept,
                                    skip_ip_header=family == socket.AF_INET)
-    endpoint.write_fd = None
+    endpoint.receive_only = True
     return endpoint
 
 

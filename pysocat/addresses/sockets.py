@@ -13,6 +13,7 @@ Family modules (tcp.py, udp.py, unix.py) only say which socket they want.
 from __future__ import annotations
 
 import errno
+import gc
 import ipaddress
 import os
 import select
@@ -23,11 +24,13 @@ import time
 from collections.abc import Callable
 from ..record import dataclass
 
+from .. import children
 from .. import option_table as O
 from ..endpoint import Endpoint, policy_from_options
 from ..errors import SocatError
 from ..log import LOG
-from ..options import OptionValues
+from ..options import OptionValues, sockopt_bytes
+from ..rawaddr import RawAddress, RawRange
 from .common import ADDRESS_ENVIRONMENT, OpenContext, apply_fd_options
 
 AF_NAMES = {socket.AF_INET: 2, socket.AF_INET6: 10, socket.AF_UNIX: 1, socket.AF_VSOCK: 40}
@@ -56,6 +59,8 @@ def unix_text(addr: str | bytes) -> str:
 
 def sockaddr_info(family: int, addr: Sockaddr) -> str:
     """`AF=2 127.0.0.1:80` as in socat's notices and errors."""
+    if isinstance(addr, RawAddress):  # generic sockets' addresses format themselves
+        return addr.info()
     if family == socket.AF_INET:
         return f"AF=2 {addr[0]}:{addr[1]}"  # type: ignore[index]
     if family == socket.AF_INET6:
@@ -68,6 +73,8 @@ def sockaddr_info(family: int, addr: Sockaddr) -> str:
 
 
 def socklen(family: int, addr: Sockaddr) -> int:
+    if isinstance(addr, RawAddress):
+        return addr.length
     if family == socket.AF_INET:
         return 16
     if family == socket.AF_INET6:
@@ -170,6 +177,10 @@ def set_env(ctx: OpenContext, name: str, value: str) -> None:
 
 def set_address_env(ctx: OpenContext, which: str, family: int, addr: Sockaddr) -> None:
     """SOCAT_PEERADDR/PEERPORT (which="PEER") or SOCAT_SOCKADDR/SOCKPORT (which="SOCK")."""
+    if isinstance(addr, RawAddress):
+        for name, value in addr.environment(which):
+            set_env(ctx, name, value)
+        return
     if family == socket.AF_INET:
         set_env(ctx, f"{which}ADDR", str(addr[0]))  # type: ignore[index]
         set_env(ctx, f"{which}PORT", str(addr[1]))  # type: ignore[index]
@@ -196,44 +207,6 @@ def _encode(kind: str, value: object) -> int | bytes:
     if kind == "string":
         return str(value).encode() + b"\0"
     raise ValueError(kind)
-
-
-def dalan(text: str) -> bytes:
-    """socat's "dalan" data syntax, as far as scripts use it: `x<hex>` bytes, `"text"`,
-    `i<int>` (native int), `s<short>`, `l<long>`, `b<byte>`, concatenated; escapes in text."""
-    out = bytearray()
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c in "xX":
-            j = i + 1
-            while j < len(text) and text[j] in "0123456789abcdefABCDEF":
-                j += 1
-            digits = text[i + 1 : j]
-            if len(digits) % 2:
-                raise SocatError(f'odd number of hex digits in "{text}"')
-            out += bytes.fromhex(digits)
-            i = j
-        elif c == '"':
-            j = text.find('"', i + 1)
-            if j < 0:
-                raise SocatError(f'unterminated string in "{text}"')
-            out += text[i + 1 : j].encode()
-            i = j + 1
-        elif c in "isblSL" or c.isdigit():
-            fmt = {"i": "i", "s": "h", "b": "B", "l": "l", "S": "H", "L": "L"}.get(c, "i")
-            j = i + (0 if c.isdigit() else 1)
-            k = j
-            while k < len(text) and (text[k].isalnum() or text[k] == "-"):
-                k += 1
-            try:
-                out += struct.pack(fmt, int(text[j:k], 0))
-            except (ValueError, struct.error):
-                raise SocatError(f'syntax error in "{text}"') from None
-            i = k
-        else:
-            raise SocatError(f'syntax error in "{text}"')
-    return bytes(out)
 
 
 def _setsockopt(sock: socket.socket, level: int, name: int, value: int | bytes, shown: object) -> None:
@@ -307,14 +280,18 @@ def apply_connected_options(sock: socket.socket, opts: OptionValues) -> None:
 
 
 def _generic_sockopt(sock: socket.socket, value: object) -> None:
+    """setsockopt-int/-string/-bin; socat shows the value as {5}, "text" and {...}."""
     level, name, kind, raw = value  # type: ignore[misc]
     if kind == "int":
         data: int | bytes = int(raw)
+        shown = f"{{{data}}}"
     elif kind == "string":
         data = str(raw).encode() + b"\0"
+        shown = f'"{raw}"'
     else:
-        data = dalan(str(raw))
-    _setsockopt(sock, level, name, data, raw)
+        data = sockopt_bytes(str(raw))
+        shown = "{...}"
+    _setsockopt(sock, level, name, data, shown)
 
 
 def _interface_index(text: str) -> int:
@@ -455,10 +432,15 @@ class Retry:
 
 
 def connect_ip(ctx: OpenContext, opts: OptionValues, family: int, socktype: int, proto: int,
-               target: tuple, local_other: Sockaddr | None = None) -> socket.socket:
+               target: tuple, local_other: Sockaddr | None = None,
+               before_connecting: Callable[[], None] | None = None,
+               handshake: Callable[[socket.socket, str], bool] | None = None) -> socket.socket:
     """A connected IP socket: socket(), options, bind/sourceport/lowport, connect(), with
     retry; with fork, connect_loop hands each connection to a child. Other families
-    (VSOCK) use it too and pass the address bind= gave as `local_other`."""
+    (VSOCK) use it too and pass the address bind= gave as `local_other`. A proxy address
+    (tunnel.py) logs its own notice `before_connecting` (socat's order) and runs its
+    `handshake` on each connection at the attempt's level: False fails the attempt, which
+    retry= may repeat."""
 
     def attempt(level: str) -> socket.socket | None:
         sock = new_socket(family, socktype, proto)
@@ -475,7 +457,8 @@ def connect_ip(ctx: OpenContext, opts: OptionValues, family: int, socktype: int,
                               level):
                 LOG.notice(f"successfully connected from local address {sockaddr_info(family, sock.getsockname())}")
                 apply_connected_options(sock, opts)
-                return sock
+                if handshake is None or handshake(sock, level):
+                    return sock
         except BaseException:
             sock.close()
             raise
@@ -483,6 +466,8 @@ def connect_ip(ctx: OpenContext, opts: OptionValues, family: int, socktype: int,
         return None
 
     LOG.notice(f"opening connection to {sockaddr_info(family, target)}")
+    if before_connecting is not None:
+        before_connecting()
     return connect_loop(opts, attempt)
 
 
@@ -554,6 +539,9 @@ def in_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network, family: int
 
 def peer_refusal(opts: OptionValues, family: int, peer: Sockaddr) -> str | None:
     """Why range=, sourceport= or lowport refuse this peer (socat's wording), or None."""
+    if isinstance(peer, RawAddress):  # a generic socket's range is <dalan addr>:<dalan mask>
+        permitted = O.RANGE_OPT not in opts or RawRange.parse(str(opts.get(O.RANGE_OPT))).permits(peer)
+        return None if permitted else "due to range option"
     if family not in (socket.AF_INET, socket.AF_INET6):
         return None
     if O.RANGE_OPT in opts and not in_range(parse_range(str(opts.get(O.RANGE_OPT))), family, peer):
@@ -595,7 +583,22 @@ _forked: set[int] = set()
 
 
 def reap_forked() -> None:
-    """Collects every finished connection child, so that none is left a zombie."""
+    """Collects every finished connection child, so that none is left a zombie. Where no
+    program child is registered (the usual listener), waitpid(-1) asks once for whichever
+    ended instead of once for each of the children running."""
+    if not _forked:
+        return
+    if not children.registered():
+        while _forked:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                _forked.clear()
+                return
+            if pid == 0:
+                return
+            _reaped(pid, status)
+        return
     for pid in list(_forked):
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -604,11 +607,15 @@ def reap_forked() -> None:
             continue
         if done == 0:
             continue
-        _forked.discard(pid)
-        if os.WIFEXITED(status):
-            LOG.info(f"waitpid(): child {pid} exited with status {os.WEXITSTATUS(status)}")
-        elif os.WIFSIGNALED(status):
-            LOG.info(f"waitpid(): child {pid} exited on signal {os.WTERMSIG(status)}")
+        _reaped(pid, status)
+
+
+def _reaped(pid: int, status: int) -> None:
+    _forked.discard(pid)
+    if os.WIFEXITED(status):
+        LOG.info(f"waitpid(): child {pid} exited with status {os.WEXITSTATUS(status)}")
+    elif os.WIFSIGNALED(status):
+        LOG.info(f"waitpid(): child {pid} exited on signal {os.WTERMSIG(status)}")
 
 
 def wait_for_child_slot(opts: OptionValues) -> None:
@@ -632,7 +639,7 @@ def _trim_heap_once() -> None:
     the memory that loading the modules freed again (about a fifth of the heap) would cost
     every connection. glibc only (malloc_trim); elsewhere nothing is done."""
     global _heap_trimmed
-    if _heap_trimmed or os.environ.get("XX_NO_TRIM"):
+    if _heap_trimmed:
         return
     _heap_trimmed = True
     try:
@@ -645,8 +652,6 @@ def _trim_heap_once() -> None:
 
 def fork_child() -> int:
     """fork() for one connection; in the child, the parent's bookkeeping is dropped."""
-    import gc
-
     _trim_heap_once()
     gc.freeze()  # the parent's objects stay out of the child's collections: no copy-on-write storm
     try:
@@ -655,7 +660,8 @@ def fork_child() -> int:
         raise SocatError(f"fork(): {strerror(err)}") from None
     if pid == 0:
         _forked.clear()
-        LOG.info(f"just born: child process {os.getpid()}")
+        if LOG.enabled("I"):
+            LOG.info(f"just born: child process {os.getpid()}")
         return 0
     _forked.add(pid)
     LOG.notice(f"forked off child process {pid}")
@@ -707,8 +713,11 @@ def accept_loop(ctx: OpenContext, opts: OptionValues, sock: socket.socket,
     local = sock.getsockname()
     dofork = opts.flag(O.FORK)
     timeout = opts.get(O.ACCEPT_TIMEOUT)
+    # decided once: a forking parent's every turn builds no text that is not logged
+    listening = f"listening on {sockaddr_info(family, local)}"
+    notices, infos = LOG.enabled("N"), LOG.enabled("I")
     while True:
-        LOG.notice(f"listening on {sockaddr_info(family, local)}")
+        LOG.notice(listening)
         wait_for_child_slot(opts) if dofork else None
         if not wait_readable(sock.fileno(), float(timeout) if timeout is not None else None):  # type: ignore[arg-type]
             sock.close()
@@ -720,13 +729,15 @@ def accept_loop(ctx: OpenContext, opts: OptionValues, sock: socket.socket,
         except OSError as err:
             raise SocatError(f"accept({sock.fileno()}, ...): {strerror(err)}") from None
         here = conn.getsockname()
-        LOG.notice(f"accepting connection from {sockaddr_info(family, peer)} on {sockaddr_info(family, here)}")
+        if notices:
+            LOG.notice(f"accepting connection from {sockaddr_info(family, peer)} on {sockaddr_info(family, here)}")
         refusal = peer_refusal(opts, family, peer)
         if refusal:
             LOG.warn(f"refusing connection from {sockaddr_info(family, peer)} {refusal}")
             close_refused(conn)
             continue
-        LOG.info(f"permitting connection from {sockaddr_info(family, peer)}")
+        if infos:
+            LOG.info(f"permitting connection from {sockaddr_info(family, peer)}")
         if dofork:
             if fork_child() != 0:
                 conn.close()
@@ -782,6 +793,9 @@ class DatagramEndpoint(Endpoint):
     oneshot: bool = False
     null_eof: bool = False
     skip_ip_header: bool = False
+    # RECV: socat still writes what the other side sends, a sendto() with no address that
+    # the kernel refuses (an error, exit 1); and the other side's EOF ends the relay
+    receive_only: bool = False
     accept: Callable[[Sockaddr], bool] | None = None
     consumed: Callable[[], None] | None = None
     pending: list[tuple[bytes, Sockaddr]] | None = None
@@ -822,6 +836,15 @@ class DatagramEndpoint(Endpoint):
 
     def send(self, data: bytes) -> None:
         assert self.sock is not None
+        if self.receive_only:
+            from .rawsock import sendto_no_address
+
+            try:
+                sendto_no_address(self.sock.fileno(), data)
+            except OSError as err:
+                raise SocatError(f'sendto({self.sock.fileno()}, 0x{id(data):x}, {len(data)}, 0, AF=0 "<anon>", 0): '
+                                 f"{strerror(err)}") from None
+            return
         if self.peer is None:
             LOG.warn("no peer address to send the datagram to")
             return
@@ -851,12 +874,13 @@ def _without_ip4_header(packet: bytes, fd: int) -> bytes:
     return packet[header:]
 
 
-def datagram_endpoint(sock: socket.socket, opts: OptionValues, label: str, ctx: OpenContext, **fields: object
-                      ) -> DatagramEndpoint:
+def datagram_endpoint(sock: socket.socket, opts: OptionValues, label: str, ctx: OpenContext,
+                      endpoint_class: type[DatagramEndpoint] | None = None, **fields: object) -> DatagramEndpoint:
+    """`endpoint_class`: a DatagramEndpoint subclass (generic sockets report sendto() as socat)."""
     fd = sock.fileno()
     apply_fd_options(fd, opts)
-    endpoint = DatagramEndpoint(label, fd, fd, policy_from_options(opts), keeps_boundaries=True,
-                                packet_size=0)
+    endpoint = (endpoint_class or DatagramEndpoint)(label, fd, fd, policy_from_options(opts), keeps_boundaries=True,
+                                                    packet_size=0)
     endpoint.sock = sock
     endpoint.null_eof = opts.flag(O.NULL_EOF)
     for name, value in fields.items():

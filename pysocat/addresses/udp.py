@@ -143,7 +143,7 @@ def _recv(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
         return S.peer_refusal(opts, sock.family, sender) is None  # type: ignore[arg-type]
 
     endpoint = S.datagram_endpoint(sock, opts, "UDP-RECV", ctx, accept=accept)
-    endpoint.write_fd = None
+    endpoint.receive_only = True
     return endpoint
 
 

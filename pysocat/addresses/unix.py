@@ -188,7 +188,7 @@ def _recv(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
     sock, path, on_close = _bound(addr, abstract, _socktype(addr, socket.SOCK_DGRAM))
     LOG.notice(f"receiving on {S.sockaddr_info(socket.AF_UNIX, path)}")
     endpoint = S.datagram_endpoint(sock, opts, f"UNIX-RECV {path!r}", ctx)
-    endpoint.write_fd = None
+    endpoint.receive_only = True
     endpoint.on_close.extend(on_close)
     return endpoint
 

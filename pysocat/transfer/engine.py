@@ -74,6 +74,13 @@ class _Direction:
     target_writable: bool = True  # poll said the target has room since the last write
     probe: object = None  # a poll object watching the target for room (see _room_now)
     probe_fd: int | None = None
+    # a plain target is written without waiting for room (Endpoint.write_some): what it does
+    # not take yet waits here, and the direction reads again only once it is all written
+    nowait: bool = False
+    pending: list[memoryview] = field(default_factory=list)
+
+    def has_pending(self) -> bool:
+        return bool(self.pending) or (self.splicer is not None and self.splicer.pending > 0)
 
 
 class Relay:
@@ -90,6 +97,9 @@ class Relay:
             self.directions.append(_Direction(right, left, "<", self.stats.right_to_left, 2))
         self.buffer = bytearray(settings.bufsize)
         self.log_transfers = True
+        for direction in self.directions:
+            target = type(direction.target)
+            direction.nowait = target.send is Endpoint.send and target.send_many is Endpoint.send_many
 
     def _consider_splice(self, d: _Direction) -> None:
         """The zero-copy path is taken once a read fills the whole buffer (a bulk transfer):
@@ -139,15 +149,21 @@ class Relay:
                 if not active:
                     return
                 now = time.monotonic()
-                if closing and now - last_activity >= self.settings.close_timeout:
+                writing = any(d.has_pending() for d in active)  # socat would sit in write(): no -t, no -T
+                if not writing and closing and now - last_activity >= self.settings.close_timeout:
                     if self.settings.inactivity_timeout is not None:
                         LOG.notice("inactivity timeout triggered")  # socat: any idle poll under -T
                     return
-                if self.settings.inactivity_timeout is not None and \
+                if not writing and self.settings.inactivity_timeout is not None and \
                         now - last_activity >= self.settings.inactivity_timeout:
                     LOG.notice("inactivity timeout triggered")
                     return
-                timeout = self._timeout(now, closing, last_activity, active)
+                timeout = self._timeout(now, closing, last_activity, active, writing)
+                for d in active:
+                    # input a wrapper holds without its descriptor being readable: what a TLS
+                    # handshake read ahead, what a TLS shutdown decrypted for the other direction
+                    if not d.source_ready and d.retry_at <= now and d.source.buffered():
+                        d.source_ready = True
                 if any(d.source_ready and d.target_writable for d in active):
                     timeout = 0  # a direction can go on without waiting (a wrapper's buffer)
                 wanted = self._interest(active, now)
@@ -161,19 +177,28 @@ class Relay:
                 for direction in active:
                     self._note_readiness(direction, events)
                 for direction in active:
-                    if direction.done or not (direction.source_ready and direction.target_writable):
+                    if direction.done:
                         continue
-                    direction.source_ready = direction.target_writable = False
-                    moved = self._transfer(direction)
+                    if direction.has_pending():
+                        if not direction.target_writable:
+                            continue
+                        direction.target_writable = False
+                        moved = self._flush(direction)
+                    elif direction.source_ready and direction.target_writable:
+                        direction.source_ready = direction.target_writable = False
+                        moved = self._transfer(direction)
+                    else:
+                        continue
                     if not direction.done:
                         if direction.source.buffered():
                             direction.source_ready = True
-                        direction.target_writable = self._room_now(direction)
+                        direction.target_writable = not direction.has_pending() and self._room_now(direction)
                     if moved:
                         last_activity = time.monotonic()
                         for other in self.directions:
                             other.retry_at = 0.0  # socat re-reads an ignoreeof side on every turn with data
                     if direction.done:
+                        self._flush_waiting(direction)  # an escape or readbytes end: the last bytes first
                         direction.target.shutdown_write()
                         if not closing and any(not d.done for d in self.directions):
                             closing = True
@@ -239,11 +264,14 @@ class Relay:
                 events[d.target.write_fd] & (select.POLLOUT | select.POLLERR | select.POLLHUP | select.POLLNVAL):
             d.target_writable = True
 
-    def _timeout(self, now: float, closing: bool, last: float, active: list[_Direction]) -> float | None:
+    def _timeout(self, now: float, closing: bool, last: float, active: list[_Direction],
+                 writing: bool = False) -> float | None:
         candidates = []
-        if closing:
+        if writing:
+            pass  # output is pending: the -t and -T clocks wait (see run)
+        elif closing:
             candidates.append(last + self.settings.close_timeout - now)
-        if self.settings.inactivity_timeout is not None:
+        if self.settings.inactivity_timeout is not None and not writing:
             candidates.append(last + self.settings.inactivity_timeout - now)
         for d in active:
             if d.retry_at > now:
@@ -348,7 +376,11 @@ class Relay:
                 self.dumper.block(d.tag, packet)
         total = sum(len(packet) for packet in packets)
         try:
-            d.target.send_many(packets)
+            if d.nowait:
+                d.pending.extend(memoryview(packet) for packet in packets)
+                self._flush(d)
+            else:
+                d.target.send_many(packets)
         except SocatError as err:
             LOG.error(str(err))
             d.done = True
@@ -362,6 +394,55 @@ class Relay:
                 LOG.info(f"transferred {len(packet)} bytes from {d.source.read_fd} to {fd}")
         d.counters.packets += len(packets)
         d.counters.bytes += total
+
+    def _flush(self, d: _Direction) -> bool:
+        """Writes pending output while the target takes it; returns whether any byte went.
+        A packet target takes a packet whole or not at all."""
+        if d.splicer is not None and d.splicer.pending:
+            return self._flush_splice(d)
+        moved = False
+        while d.pending:
+            view = d.pending[0]
+            try:
+                written = d.target.write_some(view)
+            except OSError as err:
+                self._io_error("write", d.target.write_fd, len(view), err, d.target)  # type: ignore[arg-type]
+                d.pending.clear()
+                d.done = True
+                return moved
+            if written <= 0:
+                return moved
+            moved = True
+            if written < len(view):
+                d.pending[0] = view[written:]
+                return moved  # the target is full
+            d.pending.pop(0)
+        return moved
+
+    def _flush_splice(self, d: _Direction) -> bool:
+        splicer = d.splicer
+        assert splicer is not None and d.target.write_fd is not None
+        before = splicer.pending
+        try:
+            splicer.flush(d.target.write_fd)
+        except SpliceUnsupported:  # what was pending went by copy; copying from now on
+            splicer.close()
+            d.splicer = None
+            return True
+        except OSError as err:
+            self._io_error("write", d.target.write_fd, before, err, d.target)
+            d.done = True
+            return False
+        return splicer.pending < before
+
+    def _flush_waiting(self, d: _Direction) -> None:
+        """Writes what is pending, waiting for room: the direction ends after it."""
+        done, d.done = d.done, False
+        while d.has_pending() and not d.done and d.target.write_fd is not None:
+            select.select([], [d.target.write_fd], [])
+            self._flush(d)
+        d.done = done or d.done
+        d.pending.clear()
 
     def _io_error(self, call: str, fd: int, size: int, err: OSError, endpoint: Endpoint) -> None:
         text = f"{call}({fd}, 0x{id(self.buffer):x}, {size}): {os.strerror(err.errno or 0)}"

@@ -21,6 +21,7 @@ from ..log import LOG
 # one read can then deliver a burst of packets (a 64 KiB frame and its header in one read).
 FRAMED_READ_SIZE = 4 * 65536
 Frame = bytes | bytearray | memoryview | tuple  # a packet, or the parts of one (see send_frames)
+_HEADERS = {fmt.value: (fmt.struct.pack, fmt.wire_max) for fmt in FrameFormat}  # by value: no Enum hashing
 
 
 @dataclass
@@ -105,23 +106,35 @@ class FramedEndpoint(Endpoint):
     def send_frames(self, packets: list[Frame]) -> None:
         """One write for all the frames; a packet given as a tuple of parts is framed as
         their concatenation, so a wrapper that rewrites a header copies nothing."""
-        assert self.inner is not None
-        fmt, label = self.frame_format, self.label
-        parts: list[Frame] = []
-        for packet in packets:
-            if type(packet) is tuple:
-                parts.append(frame_header(sum(map(len, packet)), fmt, label))
-                parts.extend(packet)
-            else:
-                parts.append(frame_header(len(packet), fmt, label))
-                parts.append(packet)
-        wire = b"".join(parts)  # type: ignore[arg-type]
-        self.inner.send(wire)
+        inner = self.inner
+        assert inner is not None
+        pack, limit = _HEADERS[self.frame_format.value]
+        if len(packets) == 1 and type(packets[0]) is not tuple:
+            packet = packets[0]
+            if len(packet) > limit:
+                frame_header(len(packet), self.frame_format, self.label)  # raises, naming the address
+            wire = pack(len(packet)) + packet
+        else:
+            parts: list[Frame] = []
+            for packet in packets:
+                whole = type(packet) is not tuple
+                length = len(packet) if whole else sum(map(len, packet))
+                if length > limit:
+                    frame_header(length, self.frame_format, self.label)  # raises, naming the address
+                parts.append(pack(length))
+                if whole:
+                    parts.append(packet)
+                else:
+                    parts.extend(packet)
+            wire = b"".join(parts)  # type: ignore[arg-type]
+        inner.send(wire)
         self.frames_sent += len(packets)
         self.bytes_sent += len(wire)
 
     def buffered(self) -> bool:
-        return self.pending_error is not None
+        """An error held back, or bytes the stream below holds without its descriptor being
+        readable (a TLS connection's decrypted records)."""
+        return self.pending_error is not None or (self.inner is not None and self.inner.buffered())
 
     def shutdown_write(self) -> None:
         assert self.inner is not None

@@ -50,6 +50,7 @@ class Splicer:
     """One intermediate pipe per direction; `move()` is one read's worth of transfer."""
 
     def __init__(self, size: int) -> None:
+        self.pending = 0  # bytes in the pipe that the target has not taken yet
         self.pipe_read, self.pipe_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         try:
             fcntl.fcntl(self.pipe_write, F_SETPIPE_SZ, max(size, 65536))
@@ -57,7 +58,11 @@ class Splicer:
             pass  # the default pipe size only costs more system calls
 
     def move(self, source: int, target: int, size: int) -> int | None:
-        """Moves up to `size` bytes; returns the count, 0 at EOF, None if nothing was ready.
+        """Moves up to `size` bytes into the pipe and on to the target as far as it takes them
+        now; returns the count read, 0 at EOF, None if nothing was ready. The rest stays in
+        the pipe (`pending`) for flush() once the target has room: waiting for it here would
+        stop the other direction, which may be what has to drain the target first (an echo
+        pipe, a program that writes its answer before it reads on).
 
         Raises SpliceUnsupported when the kernel refuses the descriptors before anything
         moved, ReadError/OSError otherwise (a write error after the read is a real loss,
@@ -70,18 +75,25 @@ class Splicer:
             if err.errno in UNSUPPORTED:
                 raise SpliceUnsupported() from err
             raise ReadError(err) from None
-        pending = count
-        while pending:
+        self.pending = count
+        self.flush(target)
+        return count
+
+    def flush(self, target: int) -> bool:
+        """Moves pending bytes on to the target without waiting; True once none is left."""
+        while self.pending:
             try:
-                pending -= os.splice(self.pipe_read, target, pending, flags=os.SPLICE_F_MOVE)
+                self.pending -= os.splice(self.pipe_read, target, self.pending,
+                                          flags=os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK)
             except BlockingIOError:
-                select.select([], [target], [])
+                return False
             except OSError as err:
                 if err.errno not in UNSUPPORTED:
                     raise
-                self._drain_by_copy(target, pending)
+                self._drain_by_copy(target, self.pending)
+                self.pending = 0
                 raise SpliceUnsupported() from err
-        return count
+        return True
 
     def _drain_by_copy(self, target: int, pending: int) -> None:
         """The target refused splice after bytes were in the pipe: deliver them by copy."""

@@ -131,3 +131,41 @@ def test_max_children_holds_under_pressure_and_the_waiting_clients_are_served_la
     assert peak == limit  # reached, never exceeded (children_of counts unreaped ones too)
     assert elapsed >= 0.9 * (clients // limit) * hold, elapsed  # the others really waited
     assert "N maxchildren are active, waiting" in diagnostics(err)
+
+
+def slow_echo(port: int, size: int, pause: float) -> tuple[int, bool]:
+    """Sends `size` bytes at full speed while reading the echo slowly (16 KiB per `pause`)
+    on another thread; returns the count read and whether EOF came within the time."""
+    received, finished = 0, threading.Event()
+    with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT) as sock:
+
+        def read_slowly() -> None:
+            nonlocal received
+            while chunk := sock.recv(16384):
+                received += len(chunk)
+                time.sleep(pause)
+            finished.set()
+
+        reader = threading.Thread(target=read_slowly, daemon=True)
+        reader.start()
+        sock.sendall(os.urandom(size))
+        sock.shutdown(socket.SHUT_WR)
+        finished.wait(30)
+    return received, finished.is_set()
+
+
+def test_a_slow_reader_does_not_stall_an_echo_child():
+    """A child relaying into its own echo pipe (or a program's input) must never wait for
+    room there, since only it drains the other end: socat 1.7.4.4 can hang for good in
+    that write when the client reads slowly (seen with PIPE); pysocat keeps what the target
+    does not take and serves the other direction meanwhile."""
+    port = free_port()
+    server = spawn("pysocat", f"TCP4-LISTEN:{port},fork,reuseaddr", "PIPE")
+    try:
+        wait_tcp(port, server)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(lambda _: slow_echo(port, 4 << 20, 0.002), range(4)))
+        assert results == [(4 << 20, True)] * 4
+        wait_for(lambda: not children_of(server.pid), timeout=30, interval=0.05)
+    finally:
+        stop(server)

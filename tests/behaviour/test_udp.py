@@ -4,6 +4,7 @@ with real socat; multicast and broadcast inside a network namespace the test cre
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 from tests.behaviour.helpers import run, spawn
 from tests.behaviour.net_helpers import free_port, stop, wait_udp
-from tests.conftest import PYSOCAT, diagnostics, needs_socat, run_pysocat
+from tests.conftest import PYSOCAT, diagnostics, needs_socat, run_pysocat, run_socat
 
 UDP = socket.SOCK_DGRAM
 
@@ -195,3 +196,24 @@ kill $m $b
                                    f"ip link set lo up; ip addr add 198.18.0.1/15 dev lo; echo x | {pysocat} -u - "
                                    f"UDP4-DATAGRAM:198.19.255.255:47401"], capture_output=True, timeout=60)
     assert b"Permission denied" in no_broadcast.stderr  # sendto() a broadcast address needs so-broadcast
+
+
+@needs_socat
+@pytest.mark.parametrize("make_address", [
+    lambda tmp: f"UDP4-RECV:{free_port(UDP)}",
+    lambda tmp: f"UNIX-RECV:{tmp}/recv.sock",
+])
+@pytest.mark.parametrize("stdin", [b"", b"hi\n"])
+def test_receive_only_address_in_both_directions_is_socats(tmp_path, make_address, stdin: bytes) -> None:
+    """A RECV address opposite `-`: stdin's EOF ends the relay (exit 0), and data from stdin
+    is written as socat writes it, a sendto() without an address that the kernel refuses."""
+    results = []
+    for runner in (run_pysocat, run_socat):
+        address = make_address(tmp_path)
+        results.append(runner("-d0" if runner is run_pysocat else "-d", address, "-", input=stdin, timeout=20))
+        if (tmp_path / "recv.sock").exists():
+            (tmp_path / "recv.sock").unlink()
+    ours, theirs = results
+    assert ours.returncode == theirs.returncode == (1 if stdin else 0)
+    strip = lambda lines: [re.sub(r"sendto\(\d+, 0x[0-9a-f]+", "sendto(FD, PTR", line) for line in lines if " E " in f" {line}"]
+    assert strip(diagnostics(ours.stderr)) == strip(diagnostics(theirs.stderr))

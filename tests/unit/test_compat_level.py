@@ -58,9 +58,12 @@ def test_names_in_the_1_7_tables_exist_in_pysocats_option_table():
     """A misspelt name would silently change nothing."""
     names = all_option_names()
     c = compat.SOCAT_1_7
-    for name in (set(c.unknown_options) | set(c.option_groups) | set(c.option_help_attributes)
-                 | set(c.option_nicknames)):
+    for name in set(c.unknown_options) | set(c.option_groups) | set(c.option_help_attributes):
         assert name in names and names[name].name == name, name
+    # the nickname table is socat 1.7.4.4's own (options pysocat lacks included); where pysocat
+    # has the option, the entry names it by its canonical name
+    for name in c.option_nicknames:
+        assert name not in names or names[name].name == name, name
 
 
 def test_a_1_7_nickname_pysocat_does_not_accept_is_not_shown(level17):
@@ -204,7 +207,8 @@ def test_every_1_7_unknown_address_pysocat_has_is_one_1_7_lacks():
     load_families()
     ours = {name for record in ALL_ADDRESSES for name in record.names}
     assert ours & compat.SOCAT_1_7.unknown_addresses <= {"SOCKETPAIR", "SHELL", "ACCEPT", "ACCEPT-FD", "ABSTRACT-L",
-                                                         "ABSTRACT-SEND"}
+                                                         "ABSTRACT-SEND", "SOCKS5", "SOCKS5-CONNECT",
+                                                         "SOCKS5-LISTEN", "SOCKS5-BIND"}
 
 
 @pytest.mark.parametrize("text,option", [("EXEC:pwd,chdir=/", "chdir"), ("EXEC:pwd,cd=/", "cd"),

@@ -35,7 +35,8 @@ pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is no
 
 
 def test_keywords_complete_case_insensitively() -> None:
-    assert _complete("pysocat -u soc") == ["SOCKETPAIR"]
+    assert _complete("pysocat -u socketp") == ["SOCKETPAIR"]
+    assert "SOCKET-CONNECT" in _complete("pysocat -u soc")
     assert "STDIO" in _complete("pysocat STD")
 
 
