@@ -3,7 +3,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 PYTHON  ?= python3
-DEBS    := socat iperf3 iproute2 procps iputils-ping
+DEBS    := socat iperf3 iproute2 procps iputils-ping tinyproxy dante-server openssl
 STAMP   := $(VENV)/.installed
 
 .PHONY: all demo test test-fast bench peer-suite clean debs
@@ -18,14 +18,20 @@ $(STAMP): $(PY) pyproject.toml
 	$(PIP) install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
-# As root, install the Debian packages the tests and benchmarks compare against.
+# As root, install the Debian packages the tests and benchmarks compare against. The proxy
+# servers (tinyproxy, dante) are only run by the tests, on loopback: policy-rc.d keeps the
+# packages from starting their system services while they are installed.
 debs:
 	@if [ "$$(id -u)" = 0 ]; then \
 	  missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing Debian packages:$$missing"; \
+	    guard=; if [ ! -e /usr/sbin/policy-rc.d ]; then guard=1; printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; \
+	      chmod +x /usr/sbin/policy-rc.d; fi; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null \
 	      || echo "warning: could not install$$missing; tests that need them will skip"; \
+	    [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
+	    if [ -d /run/systemd/system ]; then systemctl disable --now tinyproxy danted >/dev/null 2>&1 || true; fi; \
 	  fi; \
 	else echo "not root: not installing Debian packages ($(DEBS)); tests that need them will skip"; fi
 

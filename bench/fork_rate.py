@@ -71,6 +71,13 @@ def client_loop(port: int, stop_at: float, counts: list[int], errors: list[int],
             errors[index] += 1
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of the relay and of its reaped children (/proc: utime, stime, cutime, cstime)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(port: int) -> tuple[float, int]:
     counts, errors = [0] * CLIENTS, [0] * CLIENTS
     stop_at = time.monotonic() + SECONDS
@@ -93,14 +100,20 @@ def main() -> int:
     wait_listening(echo_port)
     rates: dict[str, list[float]] = {name: [] for name in found}
     failures: dict[str, int] = {name: 0 for name in found}
+    # CPU per connection, parent and children: what a connection costs, whatever else the
+    # machine is doing (conn/s also depends on the share of the cores the run gets)
+    costs: dict[str, list[float]] = {name: [] for name in found}
     try:
         for _ in range(ROUNDS):
             for name, path in found.items():
                 port = free_port()
                 argv = [path, f"TCP-LISTEN:{port},fork,reuseaddr,bind=127.0.0.1", f"TCP:127.0.0.1:{echo_port}"]
-                with Background(argv):
+                with Background(argv) as relay:
                     wait_listening(port)
+                    before = cpu_seconds(relay.pid)
                     rate, errors = measure(port)
+                    time.sleep(0.3)  # the last children end and are reaped
+                    costs[name].append((cpu_seconds(relay.pid) - before) * 1000 / max(1.0, rate * SECONDS))
                 rates[name].append(rate)
                 failures[name] += errors
     finally:
@@ -109,9 +122,10 @@ def main() -> int:
     rows = []
     for name in found:
         ratio = f"{medians[name] / medians['socat']:.2f}x" if "socat" in medians else "n/a"
-        rows.append([name, f"{medians[name]:.0f}", str(failures[name]), ratio])
+        rows.append([name, f"{medians[name]:.0f}", str(failures[name]), ratio,
+                     f"{statistics.median(costs[name]):.2f}"])
     table(f"fork_rate: {CLIENTS} clients, {SECONDS:g} s, median of {ROUNDS} rounds (connect, 64 B echo, close)",
-          ["program", "conn/s", "failed", "vs socat"], rows)
+          ["program", "conn/s", "failed", "vs socat", "CPU ms/conn"], rows)
     if "socat" in medians:
         ratio = medians["pysocat"] / medians["socat"]
         print(f"goal pysocat >= 0.7x socat: {'met' if ratio >= 0.7 else 'NOT met'} ({ratio:.2f}x)")

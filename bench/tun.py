@@ -2,7 +2,8 @@
 through socat and pysocat in the same run, as a table with ratios.
 
 Configurations: the underlay itself (veth, no tunnel); socat TUN over TCP and over UDP;
-pysocat TUN over UDP, over framed TCP (auto-MTU), and over framed TCP with tun-offload.
+pysocat TUN over UDP, over framed TCP (auto-MTU), over framed TCP with tun-offload, and
+with tun-offload on the near end only (the fallback to plain frames).
 A configuration pysocat cannot run yet is reported as such, not left out.
 Goals (TUN issue): framed >= 10x socat TUN/UDP; framed+offload >= 60% of the underlay
 and >= 15x socat TUN/UDP; pysocat TUN/UDP >= socat TUN/UDP; framed ping <= 1.2x socat
@@ -44,6 +45,8 @@ def configurations(found: dict[str, str]) -> list[tuple[str, list[str] | None, l
             ("pysocat framed TCP", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
              [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]),
             ("pysocat framed TCP+offload", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun + ",tun-offload"],
+             [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun + ",tun-offload"]),
+            ("pysocat framed TCP, offload one end", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
              [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun + ",tun-offload"]),
         ]
     return configs

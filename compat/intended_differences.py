@@ -169,6 +169,43 @@ INTENDED_DIFFERENCES: dict[str, dict[str, str]] = {
                   "\"...\"` (`parseopts_table(): problem with \"...\" data` for setsockopt-bin), as socat 1.8's "
                   "dalan() does (\"Nothing was parsed\").",
     },
+    "proxy-param-count": {
+        "socat": "1.7",
+        "reason": "PROXY, SOCKS4 and SOCKS4A with a wrong parameter count: socat 1.7.4.4's openers say "
+                  "`PROXY: 3 parameters required`; pysocat gives socat 1.8's count error with the usage, as for "
+                  "every other address (`PROXY: wrong number of parameters (2 instead of 3): usage: "
+                  "PROXY:<proxy-server>:<host>:<port>`). --compat=1.7 gives 1.7.4.4's words.",
+    },
+    "socks5-1.8": {
+        "socat": "1.7",
+        "reason": "SOCKS5-CONNECT (SOCKS5) and SOCKS5-LISTEN (SOCKS5-BIND) are socat 1.8 address types; "
+                  "1.7.4.4 says `E unknown device/address`. pysocat follows socat 1.8.1: the SOCKS server port "
+                  "may be left out (socksport=, default 1080), sockspass= authenticates (RFC 1929), and "
+                  "--experimental is not required (socat 1.8.0.1 requires it; pysocat accepts it).",
+    },
+    "proxy-options-1.8": {
+        "socat": "1.7",
+        "reason": "http-version (PROXY, socat 1.8) and sockspass (SOCKS, socat 1.8.1) are unknown options to "
+                  "socat 1.7.4.4 (`E parseopts_table(): unknown option`); pysocat takes them.",
+    },
+    "openssl-method": {
+        "socat": "any",
+        "reason": "the OPENSSL option method (openssl-method: SSL3, SSL23, TLS1, TLS1.1, TLS1.2 with socat's "
+                  "mapping to one fixed protocol version) is accepted; socat knows it only when built with "
+                  "--enable-openssl-method (Debian's 1.7.4.4 is not: unknown option). --compat=1.7 refuses it.",
+    },
+    "openssl-sni-ip": {
+        "socat": "any",
+        "reason": "an OPENSSL client that names its server by IP address sends no SNI (Python's ssl never "
+                  "sends an IP address there, as RFC 6066 forbids); socat 1.7.4.4 sends the address text. "
+                  "snihost=<name> sends a name.",
+    },
+    "openssl-proto-version-aliases": {
+        "socat": "1.7",
+        "reason": "min-proto-version and max-proto-version, the names socat's manual gives, are aliases of "
+                  "openssl-min-proto-version and openssl-max-proto-version; socat 1.7.4.4 knows only "
+                  "min-version and max-version besides the long names.",
+    },
 }
 
 

@@ -403,7 +403,7 @@ def run(settings: Settings) -> int:
             from .addresses.exec import exec_in_place
             from .addresses.common import OpenContext
 
-            first = open_resolved(resolved(0), True, True, LOG.program)
+            first = open_resolved(resolved(0), readable[0], writable[0], LOG.program)
             endpoints.append(first)
             return exec_in_place(second, OpenContext(environment={}), first)
         resolved_addresses = []
@@ -421,7 +421,8 @@ def run(settings: Settings) -> int:
                     sys.stderr.flush()
                 LOG.log(err.level, err.text)
                 return -1
-        endpoints[:] = pair(endpoints, resolved_addresses, settings.bufsize if settings.bufsize_given else None)
+        endpoints[:] = pair(endpoints, resolved_addresses, settings.bufsize if settings.bufsize_given else None,
+                            settings.direction)
         relay_settings = RelaySettings(
             bufsize=settings.bufsize, direction=settings.direction, close_timeout=settings.close_timeout,
             inactivity_timeout=settings.inactivity_timeout, verbose=settings.verbose, hexdump=settings.hexdump,

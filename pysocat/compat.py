@@ -152,7 +152,7 @@ SOCAT_1_7 = Compat(
     # canonical names; all verified `E parseopts_table(): unknown option` with socat 1.7.4.4
     unknown_options=frozenset({
         "chdir", "f-setpipe-sz", "so-rcvtimeo", "so-sndtimeo", "interface-mtu", "iff-dynamic", "shell",
-        "unix-bind-tempname", "http-version", "sockspass",
+        "unix-bind-tempname", "http-version", "sockspass", "openssl-method",
     }),
     address_groups=MappingProxyType({"INTERFACE": frozenset({"FD", "SOCKET"})}),
     option_groups=MappingProxyType({"umask": frozenset({"NAMED"})}),

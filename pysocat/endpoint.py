@@ -27,7 +27,7 @@ class TransferPolicy:
     ignoreeof: bool = False
     readbytes: int | None = None
     escape: int | None = None
-    shut: str = "default"  # default, none, down, close
+    shut: str = "default"  # default, none, down, close, null
     end_close: bool = False
     cool_write: bool = False
 
@@ -35,7 +35,7 @@ class TransferPolicy:
 # Every option policy_from_options() looks at (a unit test reads them from its code): an
 # address with none of them gets the default policy without naming (and, in a forked
 # connection child, copying the memory of) each of their records.
-POLICY_OPTIONS = frozenset({O.CRNL, O.CR, O.SHUT_NONE, O.SHUT_DOWN, O.SHUT_CLOSE, O.READBYTES, O.ESCAPE,
+POLICY_OPTIONS = frozenset({O.CRNL, O.CR, O.SHUT_NONE, O.SHUT_DOWN, O.SHUT_CLOSE, O.SHUT_NULL, O.READBYTES, O.ESCAPE,
                             O.IGNOREEOF, O.END_CLOSE, O.COOL_WRITE})
 
 
@@ -50,8 +50,8 @@ def policy_from_options(opts: OptionValues) -> TransferPolicy:
             lineterm = CR
     shut = "default"
     for opt, _value in opts.occurrences:
-        if opt in (O.SHUT_NONE, O.SHUT_DOWN, O.SHUT_CLOSE):
-            shut = {O.SHUT_NONE: "none", O.SHUT_DOWN: "down", O.SHUT_CLOSE: "close"}[opt]
+        if opt in (O.SHUT_NONE, O.SHUT_DOWN, O.SHUT_CLOSE, O.SHUT_NULL):
+            shut = {O.SHUT_NONE: "none", O.SHUT_DOWN: "down", O.SHUT_CLOSE: "close", O.SHUT_NULL: "null"}[opt]
     readbytes = opts.get(O.READBYTES)
     escape = opts.get(O.ESCAPE)
     return TransferPolicy(
@@ -172,7 +172,10 @@ class Endpoint:
             return
         self._closed_write = True
         how = self.policy.shut
-        if how == "none":
+        if how == "none" or self.policy.end_close:
+            return  # end-close: the descriptor may be shared (a forking listener's children), so only close() it
+        if how == "null":
+            self.send_empty()
             return
         fd = self.write_fd
         sock = None if how == "close" else self._sender if self._sender_fd == fd else _socket_view(fd)
@@ -189,6 +192,14 @@ class Endpoint:
             finally:
                 if sock is not self._sender:
                     sock.detach()
+
+    def send_empty(self) -> None:
+        """shut-null: a zero-length write, which a datagram socket sends as an empty packet."""
+        if self.write_fd is not None:
+            try:
+                os.write(self.write_fd, b"")
+            except OSError as err:
+                LOG.info(f"write({self.write_fd}, ..., 0): {os.strerror(err.errno or 0)}")
 
     def close(self) -> None:
         if self._closed:

@@ -80,6 +80,9 @@ class DualEndpoint(Endpoint):
             return None
         return self.read_part.receive(size)
 
+    def buffered(self) -> bool:
+        return self.read_part is not None and self.read_part.buffered()
+
     def send(self, data: bytes) -> None:
         if self.write_part is not None:
             self.write_part.send(data)

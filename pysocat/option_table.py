@@ -60,6 +60,8 @@ END_CLOSE = option("end-close", CONST, G.FD, "INIT", "at the end close() the des
 SHUT_NONE = option("shut-none", CONST, G.FD, "INIT", "on EOF from the peer, do not shut down this write side")
 SHUT_DOWN = option("shut-down", CONST, G.FD, "INIT", "on EOF from the peer, shutdown(SHUT_WR) this side")
 SHUT_CLOSE = option("shut-close", CONST, G.FD, "INIT", "on EOF from the peer, close() this write side")
+SHUT_NULL = option("shut-null", CONST, G.FD, "INIT",
+                   "on EOF from the peer, send an empty packet (a datagram peer with null-eof sees EOF)")
 SETPIPE_SZ = option("f-setpipe-sz", INT, (G.FD, G.FIFO), "FD", "set the pipe buffer size (F_SETPIPE_SZ)",
                     ("setpipe",))
 
@@ -420,7 +422,8 @@ IFF_NO_PI = option("iff-no-pi", BOOL, G.INTERFACE, "FD", "IFF_NO_PI: no 4-byte p
 INTERFACE_MTU = option("interface-mtu", INT, G.INTERFACE, "FD",
                        "the interface MTU (default: chosen from the transport, see auto-MTU)", ("if-mtu",))
 TUN_OFFLOAD = option("tun-offload", BOOL, G.INTERFACE, "FD",
-                     "IFF_VNET_HDR and TUNSETOFFLOAD: checksum and segmentation offload (pysocat)")
+                     "IFF_VNET_HDR and TUNSETOFFLOAD: checksum and segmentation offload over framed; a peer "
+                     "without it gets plain packets (pysocat)")
 # Interface flags are plain data: (option, IFF_ bit); one applier sets (value 1) or clears (0) them all.
 IFF_FLAGS: dict[Option, int] = {}
 for _name, _bit, _aliases in (

@@ -31,12 +31,13 @@ def type_name(resolved: Resolved) -> str:
     return single.type.name
 
 
-def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | None = None) -> list[Endpoint]:
+def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | None = None,
+         direction: str = "both") -> list[Endpoint]:
     """Returns the endpoints the engine should relay between (framed ones wrapped);
-    `bufsize` is -b when given on the command line."""
+    `bufsize` is -b when given on the command line, `direction` the relay's (-u, -U)."""
     result = list(endpoints)
     if not any(framed_value(r)[0] for r in resolved) and not any(hasattr(e, "apply_auto_mtu") for e in result):
-        _warn_boundaries(result, bufsize)
+        _warn_boundaries(result, bufsize, direction)
         return result  # the common case pays no import (a forked child starts relaying at once)
     from .framing import FrameFormat, parse_frame_format
     from .net.mtu import MtuInputs, Transport, classify_transport
@@ -79,7 +80,7 @@ def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | Non
                 if tun is not None:
                     plain.hello_mtu = int(getattr(tun, "mtu", plain.hello_mtu))  # what a HELLO answer states
                 result[index] = plain
-    _warn_boundaries(result, bufsize)
+    _warn_boundaries(result, bufsize, direction)
     return result
 
 
@@ -103,9 +104,12 @@ def _no_delay(endpoint: Endpoint) -> None:
             probe.detach()
 
 
-def _warn_boundaries(result: list[Endpoint], bufsize: int | None) -> None:
+def _warn_boundaries(result: list[Endpoint], bufsize: int | None, direction: str) -> None:
+    unused = {"left-to-right": 1, "right-to-left": 0}.get(direction)  # the source -u/-U never reads
     for index in (0, 1):
         source, target = result[index], result[1 - index]
+        if index == unused:
+            continue
         if source.keeps_boundaries and not target.keeps_boundaries:
             LOG.warn(f"packets from {source.label} are written to the stream {target.label} without their "
                      f"boundaries; the option \"framed\" on the stream address keeps them")

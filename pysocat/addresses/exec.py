@@ -117,6 +117,9 @@ class ChildEndpoint(Endpoint):
     def close(self) -> None:
         if self._closed:
             return
+        if self.policy.end_close:
+            super().close()  # end-close: the program is left running (others may share it)
+            return
         if children.alive(self.pid) and children.output_ended(self.output_fd):
             children.wait_exit(self.pid, children.WAIT_DIE)
         children.end(self.pid)  # before the channel closes: the child dies quietly
@@ -302,12 +305,11 @@ def exec_in_place(addr: ResolvedAddress, ctx: OpenContext, peer: Endpoint) -> in
     env = child_environment(ctx)
     if O.PATH in opts:
         env["PATH"] = str(opts.get(O.PATH))
-    read_fd = peer.read_fd if peer.read_fd is not None else os.open(os.devnull, os.O_RDONLY)
-    write_fd = peer.write_fd if peer.write_fd is not None else os.open(os.devnull, os.O_WRONLY)
-    if read_fd != 0:
-        os.dup2(read_fd, 0)
-    if write_fd != 1:
-        os.dup2(write_fd, 1)
+    # a direction that -u/-U leaves out keeps pysocat's own stdin or stdout, as in socat
+    if peer.read_fd is not None and peer.read_fd != 0:
+        os.dup2(peer.read_fd, 0)
+    if peer.write_fd is not None and peer.write_fd != 1:
+        os.dup2(peer.write_fd, 1)
     if O.UMASK in opts:
         os.umask(int(opts.get(O.UMASK)))  # type: ignore[arg-type]
     apply_process_options(opts)

@@ -79,9 +79,11 @@ def _apply_versions(context: "ssl.SSLContext", opts: OptionValues, dtls: bool) -
     bounds = [(which, opts.get(opt)) for which, opt in (("min", O.OPENSSL_MIN_PROTO_VERSION),
                                                           ("max", O.OPENSSL_MAX_PROTO_VERSION))]
     versions = {which: parse_version(str(text)) for which, text in bounds if text is not None}
+    if dtls:
+        return  # checked; dtls.py sets the DTLS ones on its own context
     for which, text in bounds:
-        if text is None or (versions[which] in DTLS_VERSIONS) != dtls:
-            continue  # a version of the other protocol family: socat passes it on to no call
+        if text is None or versions[which] in DTLS_VERSIONS:
+            continue  # a DTLS version on a TLS context: socat passes it on to no call
         version = versions[which]
         try:
             if which == "min":

@@ -123,8 +123,19 @@ def listen_family() -> int:
     return preferred_family()
 
 
-def resolve(host: str | None, port: str, family: int, socktype: int, passive: bool = False) -> tuple[int, tuple]:
-    """getaddrinfo() as socat calls it, with its error text (including socat's missing "(")."""
+def resolve(host: str | None, port: str, family: int, socktype: int, passive: bool = False,
+            protocol: int | None = None) -> tuple[int, tuple]:
+    """getaddrinfo() as socat's xiogetaddrinfo() calls it, with its diagnostics.
+
+    A port that starts with a digit is strtoul(..., 0) ("0x50" is 80; trailing text is a
+    warning) and the name is then looked up alone, with the protocol in the hints; a service
+    name is looked up together with the name, and a failure there keeps socat's message
+    with its missing "(". An empty port is an error; an empty name to connect to is looked
+    up as "" (an error), an empty local name (bind=:port) means any address."""
+    if port == "":
+        raise SocatError("empty port/service")
+    if protocol is None:
+        protocol = {socket.SOCK_STREAM: socket.IPPROTO_TCP, socket.SOCK_DGRAM: socket.IPPROTO_UDP}.get(socktype, 0)
     flags = socket.AI_PASSIVE
     name = host
     if host is not None and host.startswith("[") and host.endswith("]"):
@@ -132,19 +143,38 @@ def resolve(host: str | None, port: str, family: int, socktype: int, passive: bo
         flags |= socket.AI_NUMERICHOST
         if family == socket.AF_UNSPEC:
             family = socket.AF_INET6
-    if name == "":
-        name = None
+    if passive and name == "":
+        name = None  # a local address (bind=:port, a listener): any
+    shown = "NULL" if name is None else name
+    # the name's own bytes, as socat passes them: socket.getaddrinfo() would run the Python
+    # idna codec on a str (which fails on an empty or 64-character label where the resolver
+    # answers), and wrap each result family and type in an enum
+    node = None if name is None else os.fsencode(name)
+    numeric_port: int | None = None
+    if port[:1].isdigit():
+        from ..options import strtoul
+
+        numeric_port, rest = strtoul(port, 0)
+        if rest:
+            LOG.warn(f'xiogetaddrinfo(, "{port}", ...): extra trailing data "{rest}"')
+        numeric_port &= 0xFFFF
     try:
-        # the name's own bytes, as socat passes them: socket.getaddrinfo() would run the
-        # Python idna codec on a str (which fails on an empty or 64-character label where
-        # the resolver answers), and wrap each result family and type in an enum
-        infos = _socket.getaddrinfo(None if name is None else os.fsencode(name), port, family, socktype, 0, flags)
+        if numeric_port is None:
+            infos = _socket.getaddrinfo(node, port, family, socktype, 0, flags)
+        else:
+            # no name and no service is no question to getaddrinfo(): ask for port 0 of "any"
+            infos = _socket.getaddrinfo(node, None if node is not None else "0", family, socktype, protocol, flags)
     except socket.gaierror as err:
-        shown = "NULL" if name is None else name
-        raise SocatError(f'getaddrinfo"{shown}", "{port}", {{{flags},{family},{socktype},0}}, {{}}): '
+        if numeric_port is None:
+            raise SocatError(f'getaddrinfo"{shown}", "{port}", {{{flags},{family},{socktype},0}}, {{}}): '
+                             f"{err.strerror}") from None
+        raise SocatError(f'getaddrinfo("{shown}", "NULL", {{{flags},{family},{socktype},{protocol}}}, {{}}): '
                          f"{err.strerror}") from None
     if not infos:
-        raise SocatError(f'getaddrinfo"{name}", "{port}": no address')
+        raise SocatError(f'getaddrinfo"{shown}", "{port}": no address')
+    if numeric_port is not None:
+        infos = [(info[0], info[1], info[2], info[3], (info[4][0], numeric_port) + tuple(info[4][2:]))
+                 for info in infos]
     if family == socket.AF_UNSPEC:
         wanted = preferred_family()
         for info in infos:
@@ -857,7 +887,10 @@ class DatagramEndpoint(Endpoint):
 
     def shutdown_write(self) -> None:
         """A datagram carries no EOF; shutdown() would also stop the socket a forking parent
-        shares with its children, so nothing is done (socat neither)."""
+        shares with its children, so nothing is done (socat neither), unless shut-null asks
+        for an empty datagram (which a null-eof peer reads as EOF)."""
+        if self.policy.shut == "null" and not self._closed_write:
+            self.send(b"")
         self._closed_write = True
 
     def close(self) -> None:

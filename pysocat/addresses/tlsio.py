@@ -210,7 +210,28 @@ class TLSSession:
                 return None
             if self.outgoing.pending:
                 self._send_quietly()  # an answer OpenSSL owes the peer (a KeyUpdate)
+            if len(data) < size and (self.obj.pending() > 0 or self.incoming.pending > 0):
+                return self._more(data, size)
             return data
+
+    def _more(self, first: bytes, size: int) -> bytes:
+        """One SSL_read() gives one record (16 KiB at most): with a larger -b, the records
+        already here are taken in the same turn of the relay."""
+        parts, total = [first], len(first)
+        while total < size and (self.obj.pending() > 0 or self.incoming.pending > 0):
+            try:
+                data = self.obj.read(size - total)
+            except ssl.SSLZeroReturnError:
+                self.stash_eof = True  # the close_notify came with the data: the next read() is the end
+                break
+            except ssl.SSLError:
+                break  # the next read() reports it
+            if not data:
+                self.stash_eof = True  # b"": the close_notify (Python's ssl says so when it was the peer's)
+                break
+            parts.append(data)
+            total += len(data)
+        return b"".join(parts)
 
     def write(self, data: bytes) -> None:
         try:
@@ -309,7 +330,21 @@ class TLSEndpoint(Endpoint):
                 os.write(self.session.fd, self.session.outgoing.read())
             except OSError:
                 pass
+        if not self._closed and self.session is not None:
+            _drain(self.session.fd)
         super().close()
+
+
+def _drain(fd: int) -> None:
+    """Reads what the peer sent and nobody will read (a TLS 1.3 server's session tickets
+    to a -u client): close() with unread input makes the kernel answer RST, and the RST
+    makes the peer's kernel drop what it has not read yet: the end of the data."""
+    for _ in range(64):  # bounded: a peer that keeps sending gets its reset
+        try:
+            if not os.read(fd, 65536):
+                return
+        except OSError:
+            return
 
 
 __all__ = ["TLSSession", "TLSEndpoint", "error_text", "error_code", "code_text"]

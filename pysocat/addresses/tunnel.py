@@ -11,6 +11,7 @@ the same reason.
 """
 from __future__ import annotations
 
+import _socket
 import os
 import socket
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from ..endpoint import Endpoint
 from ..errors import SocatError
 from ..log import LOG
-from ..options import OptionValues
+from ..options import OptionValues, strtoul
 from ..proxy_protocols import ATTEMPT, Handshake, ProxyError
 from ..registry import ResolvedAddress
 from . import sockets as S
@@ -28,8 +29,6 @@ from .common import OpenContext
 def parse_port(text: str) -> int:
     """socat's parseport() for a target port: a number (strtoul base 0, cut to 16 bits) or a
     service name from /etc/services, with socat's errors."""
-    from ..options import strtoul
-
     if text[:1].isdigit():
         value, rest = strtoul(text, 0)
         if rest:
@@ -44,17 +43,15 @@ def parse_port(text: str) -> int:
 def resolve_name(host: str, family: int) -> list[tuple]:
     """A target name as socat's xioresolve() looks it up (no port; brackets mean a numeric
     IPv6 address), with its error text."""
-    import _socket
-
-    flags = socket.AI_PASSIVE
+    flags = int(socket.AI_PASSIVE)
     name = host
     if host.startswith("[") and host.endswith("]"):
-        name, flags = host[1:-1], flags | socket.AI_NUMERICHOST
+        name, flags = host[1:-1], flags | int(socket.AI_NUMERICHOST)
     try:
         return _socket.getaddrinfo(os.fsencode(name), None, family, socket.SOCK_STREAM, socket.IPPROTO_TCP, flags)
     except socket.gaierror as err:
-        raise SocatError(f'getaddrinfo("{name}", "NULL", {{{flags},{family},{int(socket.SOCK_STREAM)},'
-                         f'{socket.IPPROTO_TCP}}}, {{}}): {err.strerror}') from None
+        raise SocatError(f'getaddrinfo("{name}", "NULL", {{{flags},{int(family)},{int(socket.SOCK_STREAM)},'
+                         f'{int(socket.IPPROTO_TCP)}}}, {{}}): {err.strerror}') from None
 
 
 def server_address(opts: OptionValues, host: str, port: str) -> tuple[int, tuple]:

@@ -9,8 +9,8 @@ open, pysocat picks the largest one the transport carries without loss:
 - UDP: the path MTU to the peer minus the IP and UDP headers (1472 on a 1500-byte IPv4
   path), minus what the TUN adds to each packet (packet information, Ethernet header),
   so that no datagram is fragmented;
-- a framed stream: the largest packet the frame format carries (65535 bytes and below),
-  minus what the TUN adds. Trade-off for routed use: hosts beyond the far end see a
+- a framed stream: the largest packet the frame format carries (65535 bytes and below;
+  a TAP takes at most 65521), minus what the TUN adds. Trade-off for routed use: hosts beyond the far end see a
   large-MTU hop; TCP's path MTU discovery (ICMP "fragmentation needed" from the far TUN
   host) clamps their segments, so it works where ICMP is not filtered;
 - an unframed stream or an unknown transport: the kernel default, exactly as socat.
@@ -25,6 +25,7 @@ from ..record import dataclass
 
 KERNEL_DEFAULT_MTU = 1500  # what Linux gives a new TUN/TAP
 MAX_TUN_MTU = 65535  # tun's max_mtu, and the largest IPv4 packet
+MAX_TAP_MTU = MAX_TUN_MTU - 14  # a TAP's max_mtu: the kernel takes its Ethernet header off 65535
 MIN_IPV4_MTU = 68
 MIN_IPV6_MTU = 1280
 ETHERNET_HEADER = 14  # a TAP packet carries it, the MTU does not count it
@@ -91,7 +92,7 @@ def transport_capacity(inputs: MtuInputs) -> tuple[int | None, str]:
         return capacity, (f"UDP path MTU {inputs.path_mtu} minus {IP_HEADER.get(inputs.ip_version, 20)} "
                           f"(IPv{inputs.ip_version}) and {UDP_HEADER} (UDP) header bytes{parts}")
     if inputs.transport is Transport.FRAMED:
-        capacity = min(MAX_TUN_MTU, inputs.frame_max - overhead)
+        capacity = min(MAX_TAP_MTU if inputs.link == "tap" else MAX_TUN_MTU, inputs.frame_max - overhead)
         return capacity, f"the largest framed packet ({inputs.frame_max} bytes){parts}"
     return None, ""
 

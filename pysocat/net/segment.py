@@ -19,7 +19,7 @@ from __future__ import annotations
 import struct
 
 from ..framing import (
-    GSO_ECN, GSO_NONE, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4, VNET_F_NEEDS_CSUM, VnetHeader, vnet_header_problem,
+    GSO_ECN, GSO_NONE, GSO_TCPV4, GSO_TCPV6, VNET_F_NEEDS_CSUM, VnetHeader, vnet_header_problem,
 )
 from ..errors import SocatError
 

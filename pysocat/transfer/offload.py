@@ -22,9 +22,9 @@ import time
 
 from ..endpoint import Endpoint
 from ..framing import (
-    GSO_NONE, HELLO_SIZE, VNET_F_NEEDS_CSUM, VNET_HDR_SIZE, WIDE_DEFAULT_MAX, Agreement, Cap, FrameFormat,
-    FramingError, Hello, VnetHeader, caps_from_tun_offload, decode_hello, encode_hello, frame_header, is_hello,
-    negotiate, tun_offload_from_caps, validate_vnet_header, vnet_native_to_wire, vnet_wire_to_native,
+    GSO_NONE, HELLO_SIZE, VNET_F_DATA_VALID, VNET_F_NEEDS_CSUM, VNET_HDR_SIZE, WIDE_DEFAULT_MAX, Agreement, Cap,
+    FrameFormat, FramingError, Hello, VnetHeader, caps_from_tun_offload, decode_hello, encode_hello, frame_header,
+    is_hello, negotiate, tun_offload_from_caps, validate_vnet_header, vnet_native_to_wire, vnet_wire_to_native,
 )
 from ..log import LOG
 from ..record import dataclass
@@ -33,6 +33,7 @@ from .framed import Frame, FramedEndpoint
 HANDSHAKE_TIMEOUT = 10.0
 _NATIVE = "little" if sys.byteorder == "little" else "big"
 _PLAIN_VNET = bytes(VNET_HDR_SIZE)  # no offload: flags 0, GSO_NONE (the kernel checks the checksums)
+_ZERO_FIELDS = bytes(VNET_HDR_SIZE - 2)  # hdr_len, gso_size, csum_start, csum_offset all 0
 _ETHERNET = 14
 MIN_MTU = 68  # IPv4's minimum (RFC 791)
 
@@ -93,6 +94,9 @@ def _fallback(inner: Endpoint, tun: Endpoint, fmt: FrameFormat, pi_len: int, l3_
              f"checksums and segmentation done before packets reach the peer)")
     _set_offload(tun, 0)
     fits = fmt.wire_max - pi_len - l3_offset
+    if peer_mtu is not None and peer_mtu < MIN_MTU:
+        LOG.warn(f"{tun.label}: the peer states an MTU of {peer_mtu}, below {MIN_MTU}; not followed")
+        peer_mtu = None
     limit = fits if peer_mtu is None else min(peer_mtu, fits)
     _lower_mtu(tun, limit, "what the peer and the frame format take")
     framed = OffloadFallbackEndpoint.wrap(inner, fmt)
@@ -147,6 +151,8 @@ class OffloadFramedEndpoint(FramedEndpoint):
         pi, cut = self.pi_len, self.pi_len + VNET_HDR_SIZE
         if len(data) < cut:
             raise FramingError(f"{self.label}: a {len(data)}-byte packet from the TUN has no virtio-net header")
+        if data[pi + 2:cut] == _ZERO_FIELDS:
+            return data  # nothing offloaded (a ping): the header reads the same in either byte order
         view = memoryview(data)
         return (view[:pi], vnet_native_to_wire(data[pi:cut]), view[cut:])
 
@@ -157,7 +163,12 @@ class OffloadFramedEndpoint(FramedEndpoint):
         assert self.agreement is not None
         offsets = self.decoder.frame_offsets
         out: list[bytes] = []
+        pi = self.pi_len
         for index, frame in enumerate(frames):
+            if frame[pi + 2:pi + VNET_HDR_SIZE] == _ZERO_FIELDS and frame[pi + 1] == GSO_NONE and \
+                    not frame[pi] & ~VNET_F_DATA_VALID:
+                out.append(frame)  # what validate_vnet_header passes unchanged, without the copies
+                continue
             offset = offsets[index] if index < len(offsets) else self.decoder.offset
             if len(frame) < self.pi_len:
                 raise FramingError(f"{self.label}: frame at byte offset {offset} is shorter than its packet information")

@@ -72,11 +72,13 @@ class EchoServer:
 class FakeProxy:
     """Accepts up to `connections` connections on 127.0.0.1; on each, reads the request
     (HTTP: up to the empty line; otherwise `request_size` bytes), records it, answers
-    `reply`, then echoes (or closes after `linger` seconds)."""
+    `reply`, then echoes (or closes after `linger` seconds). A binary protocol with more
+    than one exchange (SOCKS5) gives `dialogue`: (bytes to read, answer) for each step."""
 
-    def __init__(self, reply: bytes, http: bool = True, request_size: int = 0, echo: bool = False,
-                 connections: int = 1, linger: float = 0.5) -> None:
-        self.reply, self.http, self.request_size, self.echo = reply, http, request_size, echo
+    def __init__(self, reply: bytes = b"", http: bool = True, request_size: int = 0, echo: bool = False,
+                 connections: int = 1, linger: float = 0.5, dialogue: list[tuple[int, bytes]] | None = None) -> None:
+        self.http, self.echo = http and dialogue is None, echo
+        self.dialogue = dialogue if dialogue is not None else [(request_size, reply)]
         self.linger = linger
         self.requests: list[bytes] = []
         self.sock = socket.socket()
@@ -96,8 +98,9 @@ class FakeProxy:
             with conn:
                 conn.settimeout(10)
                 try:
-                    self.requests.append(self._request(conn))
-                    conn.sendall(self.reply)
+                    for size, answer in self.dialogue:
+                        self.requests.append(self._request(conn, size))
+                        conn.sendall(answer)
                     if self.echo:
                         while data := conn.recv(65536):
                             conn.sendall(data)
@@ -106,10 +109,10 @@ class FakeProxy:
                 except OSError:
                     pass
 
-    def _request(self, conn: socket.socket) -> bytes:
+    def _request(self, conn: socket.socket, size: int) -> bytes:
         data = b""
-        while (b"\r\n\r\n" not in data) if self.http else (len(data) < self.request_size):
-            chunk = conn.recv(4096)
+        while (b"\r\n\r\n" not in data) if self.http else (len(data) < size):
+            chunk = conn.recv(4096 if self.http else size - len(data))
             if not chunk:
                 break
             data += chunk
@@ -248,8 +251,11 @@ def _with_private_user(tmp_path: Path, command: list[str]) -> list[str]:
 
 def _sha512_crypt(password: str) -> str:
     try:
-        import crypt  # deprecated (gone in Python 3.13), but needs no program
+        import warnings
 
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt  # deprecated (gone in Python 3.13), but needs no program
         return crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
     except ImportError:
         if shutil.which("openssl") is None:

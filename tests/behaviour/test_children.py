@@ -133,6 +133,17 @@ def test_nofork_relays_stdio() -> None:
     assert result.stdout == data and result.returncode == 0
 
 
+@needs_socat
+def test_nofork_under_u_keeps_stdout_and_under_U_keeps_stdin(tmp_path) -> None:
+    """socat's EXEC_NOFORK_UNIDIR: the direction -u/-U leaves out is the program's own
+    inherited stdin or stdout, not the first address."""
+    for runner in (run_pysocat, run_socat):
+        assert runner("-u", "/dev/null", "EXEC:echo out,nofork").stdout == b"out\n"
+        target = tmp_path / f"out-{runner.__name__}"
+        result = runner("-U", f"OPEN:{target},creat,trunc", "EXEC:cat,nofork", input=b"abc\n")
+        assert result.returncode == 0 and target.read_bytes() == b"abc\n"
+
+
 def _comm(pid: int) -> str | None:
     try:
         with open(f"/proc/{pid}/comm") as handle:

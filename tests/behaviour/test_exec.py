@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -227,3 +228,26 @@ def test_wrong_group_and_unknown_option() -> None:
     assert 'E parseopts_table(): option "history" not supported with this address type' in diagnostics(result.stderr)
     assert result.returncode == 1
     no_traceback(result)
+
+
+def test_end_close_keeps_a_shared_exec_child_for_every_forked_connection(tmp_path) -> None:
+    """socat's EXECENDCLOSE: one `cat` opened first serves each connection of a forking
+    listener in turn; end-close means no shutdown and no kill when a connection ends."""
+    import socket as socketlib
+
+    from tests.behaviour.helpers import spawn
+    from tests.behaviour.net_helpers import stop, wait_path
+
+    path = str(tmp_path / "sock")
+    server = spawn("pysocat", "-t", "0.1", "EXEC:cat,end-close", f"UNIX-LISTEN:{path},fork")
+    try:
+        wait_path(path)
+        for text in (b"one\n", b"two\n", b"three\n"):
+            with socketlib.socket(socketlib.AF_UNIX) as client:
+                client.settimeout(20)
+                client.connect(path)
+                client.sendall(text)
+                assert client.recv(100) == text
+            time.sleep(0.5)  # the finished connection's child is gone (-t), not reading cat
+    finally:
+        stop(server)

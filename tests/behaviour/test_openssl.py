@@ -107,7 +107,7 @@ def test_client_against_openssl_s_server(certs: Path) -> None:
 
 
 def test_openssl_s_client_against_listen(certs: Path) -> None:
-    server, port = _server("pysocat", certs, "cert=server.pem,verify=0", "SYSTEM:echo from-pysocat; cat")
+    server, port = _server("pysocat", certs, "cert=server.pem,verify=0", "SYSTEM:echo from-pysocat; head -1")
     client = subprocess.run([OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", "ca.crt",
                              "-verify_return_error", "-servername", "localhost", "-quiet"], cwd=certs,
                             input=b"to-pysocat\n", capture_output=True, timeout=30)
@@ -167,6 +167,23 @@ def test_socat_client_half_close_against_pysocat_server(certs: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"late\n"
     assert "W xioshutdown_openssl(): SSL_shutdown() -> -1" not in diagnostics(err)
+
+
+@needs_socat
+@pytest.mark.parametrize("left, right", [("-u OPENSSL", "STDOUT"), ("OPENSSL", "STDOUT"),
+                                         ("OPENSSL!!OPEN:/dev/null", "STDOUT")])
+def test_close_notify_in_the_same_read_as_the_data(certs: Path, left: str, right: str) -> None:
+    """A server that answers and ends at once sends its data and its close_notify together:
+    the end must still be seen (nothing makes the socket readable again)."""
+    server, port = _server("socat", certs, "cert=server.pem,verify=0", "SYSTEM:echo at-once")
+    flags, keyword = (["-u"], left[3:]) if left.startswith("-u ") else ([], left)
+    first = keyword.replace("OPENSSL", f"OPENSSL:localhost:{port},cafile=ca.crt", 1)
+    started = time.monotonic()
+    result = run_pysocat(*flags, "-t", "1", first, right, cwd=certs, timeout=20)
+    stop(server)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"at-once\n"
+    assert time.monotonic() - started < 8
 
 
 # ---------------------------------------------------------------- verification failures (socat's words, exit 1)
@@ -312,6 +329,70 @@ def test_server_name_sent_as_sni(certs: Path) -> None:
             assert b"server name" in out and expected in dump, out
 
 
+@pytest.mark.parametrize("options, version", [("max-version=TLS1.2", "TLSv1.2"), ("method=TLS1.2", "TLSv1.2"),
+                                              ("min-proto-version=TLS1.3", "TLSv1.3"), ("compress=none", "TLSv1.3"),
+                                              ("compress=auto", "TLSv1.3")])
+def test_protocol_options(certs: Path, options: str, version: str) -> None:
+    server, port = _server("pysocat", certs, "cert=server.pem,verify=0")
+    result = _client("pysocat", certs, port, f"cafile=ca.crt,{options}")
+    _out, err = stop(server)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"hello\n"
+    assert f"N SSL proto version used: {version}" in diagnostics(result.stderr)
+    assert f"N SSL proto version used: {version}" in diagnostics(err)
+
+
+def test_versions_that_do_not_meet(certs: Path) -> None:
+    server, port = _server("pysocat", certs, "cert=server.pem,verify=0,max-version=TLS1.2")
+    result = _client("pysocat", certs, port, "cafile=ca.crt,min-version=TLS1.3")
+    _out, err = stop(server)
+    assert result.returncode == 1
+    assert diagnostics(result.stderr)[-2].startswith("E SSL_connect(): error:0A00")
+    assert any(line.startswith("E SSL_accept(): error:0A00") for line in diagnostics(err))
+
+
+def test_ipv6_client_checks_the_ip_address_entry(certs: Path) -> None:
+    """[::1] is checked against the certificate's IP entries (server6.pem carries IP:::1)."""
+    if not (certs / "server6.pem").exists():
+        _issue(certs, "server6", "/CN=not-the-address", san="DNS:localhost,IP:::1")
+    port = free_port(family=socket.AF_INET6)
+    server = spawn("pysocat", f"OPENSSL-LISTEN:{port},pf=ip6,reuseaddr,cert=server6.pem,verify=0", "PIPE", cwd=certs,
+                   start_new_session=True)
+    try:
+        wait_tcp(port, server)
+        result = run_pysocat("-d", "-d", "-", f"OPENSSL:[::1]:{port},cafile=ca.crt", input=b"six\n", cwd=certs,
+                             timeout=30)
+    finally:
+        stop(server)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"six\n"
+    assert "N trusting certificate, commonName matches" in diagnostics(result.stderr)
+
+
+def test_retry_makes_the_handshake_again(certs: Path) -> None:
+    """retry=1: the first failed verification is an I message, the second one the error."""
+    server, port = _server("pysocat", certs, "cert=server.pem,verify=0,fork")
+    result = run_pysocat("-d", "-d", "-d", "-", f"OPENSSL:localhost:{port},cafile=other.crt,retry=1,interval=0.1",
+                         cwd=certs, timeout=30)
+    stop(server)
+    lines = diagnostics(result.stderr)
+    failure = "SSL_connect(): error:0A000086:SSL routines::certificate verify failed"
+    assert result.returncode == 1
+    assert [line[:2] for line in lines if line.endswith(failure)] == ["I ", "E "]
+
+
+def test_inherited_openssl_variables_are_dropped(certs: Path, tmp_path: Path) -> None:
+    """socat clears SOCAT_OPENSSL_* it inherited before it connects: a child sees this peer's only."""
+    server, port = _server("pysocat", certs, "cert=server.pem,verify=0")
+    out = tmp_path / "env"
+    env = {**os.environ, "SOCAT_OPENSSL_X509_STALE": "yes", "SOCAT_OPENSSL_CIPHER": "old"}
+    result = run_pysocat(f"OPENSSL:localhost:{port},verify=0", f"{ENV_DUMP} >{out}", cwd=certs, env=env, timeout=30)
+    stop(server)
+    assert result.returncode == 0, result.stderr
+    dump = out.read_text()
+    assert "STALE" not in dump and "SOCAT_OPENSSL_CIPHER=TLS_AES_256_GCM_SHA384\n" in dump
+
+
 # ---------------------------------------------------------------- fork, framed, bulk
 
 def test_listen_fork_serves_concurrent_clients(certs: Path) -> None:
@@ -325,6 +406,18 @@ def test_listen_fork_serves_concurrent_clients(certs: Path) -> None:
         stop(server)
     assert [out for out, _err in outputs] == [f"client:msg{i}\n".encode() for i in range(6)]
     assert all(client.returncode == 0 for client in clients)
+
+
+def test_listen_fork_goes_on_after_a_failed_handshake(certs: Path) -> None:
+    server, port = _server("pysocat", certs, "cert=server.pem,cafile=ca.crt,fork", "SYSTEM:echo served")
+    try:
+        rejected = _client("pysocat", certs, port, "cafile=ca.crt")  # no client certificate: the child fails
+        accepted = _client("pysocat", certs, port, "cafile=ca.crt,cert=client.pem", b"")
+    finally:
+        _out, err = stop(server)
+    assert b"served" not in rejected.stdout
+    assert accepted.returncode == 0 and accepted.stdout == b"served\n"
+    assert "E SSL_accept(): error:0A0000C7:SSL routines::peer did not return a certificate" in diagnostics(err)
 
 
 def test_connect_fork_makes_a_child_per_connection(certs: Path, tmp_path: Path) -> None:
@@ -390,7 +483,99 @@ def test_version_lists_openssl() -> None:
 
 def test_ssl_is_imported_only_when_opened() -> None:
     """A one-liner without TLS does not pay for the ssl module."""
-    script = ("import sys; from pysocat.cli import main; main(['pysocat', '-u', 'OPEN:/dev/null', 'STDOUT']); "
-              "print('ssl' in sys.modules)")
+    script = ("import os, sys; from pysocat.cli import main; main(['pysocat', '-u', 'OPEN:/dev/null', 'STDOUT']); "
+              "os.write(2, repr(sorted({'ssl', '_ssl', 'OpenSSL'} & set(sys.modules))).encode())")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
-    assert result.stdout.strip().endswith(b"False"), result
+    assert result.stderr.strip().endswith(b"[]"), result
+
+
+# ---------------------------------------------------------------- DTLS (pyOpenSSL)
+
+def _has_pyopenssl() -> bool:
+    try:
+        import OpenSSL.SSL  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_pyopenssl = pytest.mark.skipif(not _has_pyopenssl(), reason="pyOpenSSL is not installed")
+
+
+def _dtls_relay(certs: Path, server_tool: str, client_tool: str, sizes: list[int]) -> list[bytes]:
+    """UDP -> OPENSSL-DTLS-CLIENT -> OPENSSL-DTLS-SERVER -> UDP; the datagrams that arrive
+    (-b 65536: a UDP read is cut at -b, in socat too)."""
+    out_port, in_port, port = (free_port(socket.SOCK_DGRAM) for _ in range(3))
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", out_port))
+    receiver.settimeout(10)
+    server = spawn(server_tool, "-b", "65536", f"OPENSSL-DTLS-SERVER:{port},bind=127.0.0.1,cert=server.pem,verify=0",
+                   f"UDP4-SENDTO:127.0.0.1:{out_port}", cwd=certs, start_new_session=True)
+    client = None
+    try:
+        wait_udp(port)
+        client = spawn(client_tool, "-b", "65536", f"UDP4-RECV:{in_port}",
+                       f"OPENSSL-DTLS-CLIENT:localhost:{port},cafile=ca.crt",
+                       cwd=certs, start_new_session=True)
+        wait_udp(in_port)
+        time.sleep(0.5)  # the handshake after the first address is open
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for size in sizes:
+            sender.sendto(bytes([size % 251]) * size, ("127.0.0.1", in_port))
+            time.sleep(0.01)
+        return [receiver.recvfrom(70000)[0] for _ in sizes]
+    finally:
+        if client is not None:
+            stop(client)
+        stop(server)
+        receiver.close()
+
+
+@needs_pyopenssl
+@pytest.mark.parametrize("server_tool, client_tool", [("pysocat", "pysocat"), pytest.param(
+    "socat", "pysocat", marks=needs_socat), pytest.param("pysocat", "socat", marks=needs_socat)])
+def test_dtls_keeps_datagrams(certs: Path, server_tool: str, client_tool: str) -> None:
+    sizes = [1, 100, 1400, 5000, 16000, 7]
+    got = _dtls_relay(certs, server_tool, client_tool, sizes)
+    assert [len(packet) for packet in got] == sizes
+    assert all(packet == bytes([size % 251]) * size for packet, size in zip(got, sizes))
+
+
+@needs_pyopenssl
+@needs_socat
+@pytest.mark.parametrize("client_options, error", [
+    ("cafile=other.crt", "E SSL_connect(): error:0A000086:SSL routines::certificate verify failed"),
+    ("cafile=ca.crt,cn=wrong.example", 'E certificate is valid but its commonName does not match hostname '
+                                       '"wrong.example"'),
+])
+def test_dtls_client_verification_failure_as_socat(certs: Path, client_options: str, error: str) -> None:
+    results = {}
+    for tool in ("pysocat", "socat"):
+        port = free_port(socket.SOCK_DGRAM)
+        server = spawn("socat", f"OPENSSL-DTLS-SERVER:{port},bind=127.0.0.1,cert=server.pem,verify=0", "PIPE",
+                       cwd=certs, start_new_session=True)
+        try:
+            wait_udp(port)
+            runner = run_pysocat if tool == "pysocat" else run_socat
+            results[tool] = runner("-", f"OPENSSL-DTLS-CLIENT:localhost:{port},{client_options}", input=b"x\n",
+                                   cwd=certs, timeout=30)
+        finally:
+            stop(server)
+    assert results["pysocat"].returncode == results["socat"].returncode == 1
+    assert error in diagnostics(results["pysocat"].stderr)
+    assert [line for line in diagnostics(results["pysocat"].stderr) if line.startswith("E ")] == \
+        [line for line in diagnostics(results["socat"].stderr) if line.startswith("E ")]
+
+
+def test_dtls_without_pyopenssl_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "OpenSSL"
+    blocker.mkdir()
+    (blocker / "__init__.py").write_text("raise ImportError('blocked for the test')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = run_pysocat("-", "OPENSSL-DTLS-CLIENT:127.0.0.1:1", env=env)
+    no_traceback(result)
+    assert result.returncode == 1
+    assert diagnostics(result.stderr) == [
+        "E OPENSSL-DTLS-CLIENT: DTLS is not available (pyOpenSSL is not installed)"]
+    tls = run_pysocat("-", "OPENSSL:127.0.0.1:1", env=env)  # TLS does not need it
+    assert "Connection refused" in tls.stderr.decode()

@@ -133,3 +133,35 @@ def test_a_piped_cli_relay_delivers_every_byte(tmp_path) -> None:
     result = subprocess.run(pysocat_command() + ["-u", "-", "STDOUT"], input=payload, capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == payload
+
+
+def test_a_full_target_leaves_the_bytes_pending_instead_of_waiting() -> None:
+    """The engine must never wait inside a write (see Splicer.move): what the target does
+    not take stays in the splice pipe until flush() finds room."""
+    from pysocat.transfer.splice import Splicer
+
+    a, b = _stream_pair()
+    target_read, target_write = os.pipe()
+    splicer = Splicer(65536)
+    try:
+        filled = 0
+        os.set_blocking(target_write, False)
+        try:
+            while True:
+                filled += os.write(target_write, b"f" * 65536)
+        except BlockingIOError:
+            os.set_blocking(target_write, True)  # a blocking target, as most are
+        b.sendall(b"x" * 20000)
+        assert splicer.move(a.fileno(), target_write, 65536) == 20000
+        assert splicer.pending == 20000 and not splicer.flush(target_write)
+        drained = b""
+        while len(drained) < filled:
+            drained += os.read(target_read, 65536)
+        assert splicer.flush(target_write) and splicer.pending == 0
+        assert os.read(target_read, 65536) == b"x" * 20000
+    finally:
+        splicer.close()
+        for fd in (target_read, target_write):
+            os.close(fd)
+        a.close()
+        b.close()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
+import subprocess
 import struct
 import sys
 import time
@@ -15,7 +17,7 @@ import pytest
 
 from tests.behaviour.helpers import no_traceback, spawn
 from tests.behaviour.net_helpers import free_port, normalised, stop, wait_tcp
-from tests.conftest import diagnostics, needs_socat, run_pysocat, run_socat
+from tests.conftest import SOCAT, diagnostics, needs_socat, pysocat_command, run_pysocat, run_socat
 
 # A program that replaces pysocat (nofork) with the socket as its stdin and reports the
 # socket options it finds on it: what pysocat really set, read back with getsockopt().
@@ -395,3 +397,23 @@ def test_refused_connection_ends_with_eof_even_after_the_peer_wrote() -> None:
                 assert client.recv(100) == b""  # not ConnectionResetError
     finally:
         stop(server)
+
+
+@needs_socat
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="needs root and unshare: resolved inside a network namespace with no interface up")
+@pytest.mark.parametrize("address", [
+    "TCP::1", "TCP6:127.0.0.1:1", "TCP:127.0.0.1:1x", "TCP4:[::1]:80", "TCP:[nosuch]:80", "TCP:127.0.0.1:foo",
+    "TCP:127.0.0.1:0x50", "TCP4-LISTEN:foo", "TCP:127.0.0.1:", "UDP4-SENDTO:127.0.0.1:1x",
+    "TCP6-LISTEN:80,bind=127.0.0.1", "UDP4-SENDTO:127.0.0.1:80,bind=:5000",
+])
+def test_address_resolution_diagnostics_are_socats(address: str) -> None:
+    """xiogetaddrinfo(): numeric ports by strtoul (trailing text warned), names looked up
+    with the protocol in the hints, service names with the host, empty host and port."""
+    results = []
+    for tool in (pysocat_command(), [SOCAT]):
+        done = subprocess.run(["unshare", "-n", *tool, "-d", "-u", "/dev/null", address],
+                              capture_output=True, timeout=20)
+        lines = [re.sub(r"\(\d+, AF", "(FD, AF", line) for line in diagnostics(done.stderr)]
+        results.append((done.returncode, [line for line in lines if not line.startswith("N ")]))
+    assert results[0] == results[1]

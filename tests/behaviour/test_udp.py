@@ -217,3 +217,32 @@ def test_receive_only_address_in_both_directions_is_socats(tmp_path, make_addres
     assert ours.returncode == theirs.returncode == (1 if stdin else 0)
     strip = lambda lines: [re.sub(r"sendto\(\d+, 0x[0-9a-f]+", "sendto(FD, PTR", line) for line in lines if " E " in f" {line}"]
     assert strip(diagnostics(ours.stderr)) == strip(diagnostics(theirs.stderr))
+
+
+def test_boundary_warning_only_for_a_direction_that_is_relayed() -> None:
+    """-u - UDP-SENDTO relays stream to packets only: no warning about packets written to
+    a stream (the reverse direction, which would lose boundaries, never runs)."""
+    port = free_port(UDP)
+    result = run_pysocat("-u", "-", f"UDP4-SENDTO:127.0.0.1:{port}", input=b"x\n")
+    assert result.returncode == 0
+    assert not [line for line in diagnostics(result.stderr) if "without their boundaries" in line]
+    result = run_pysocat("-U", f"UDP4-SENDTO:127.0.0.1:{port}", "-", input=b"x\n")
+    assert not [line for line in diagnostics(result.stderr) if "without their boundaries" in line]
+
+
+@needs_socat
+@pytest.mark.parametrize("sender", ["pysocat", "socat"])
+def test_shut_null_sends_an_empty_datagram_that_null_eof_reads_as_eof(tmp_path, sender: str) -> None:
+    """socat's SHUTNULLEOF: the sender's EOF becomes an empty datagram, and the receiver
+    with null-eof stops at it, having written what came before."""
+    port = free_port(UDP)
+    out = tmp_path / "out"
+    receiver = spawn("pysocat", "-u", f"UDP4-RECV:{port},null-eof", f"CREAT:{out}")
+    try:
+        wait_udp(port)
+        runner = run_pysocat if sender == "pysocat" else run_socat
+        assert runner("-u", "-", f"UDP4-SENDTO:127.0.0.1:{port},shut-null", input=b"hello\n").returncode == 0
+        assert receiver.wait(timeout=20) == 0
+        assert out.read_bytes() == b"hello\n"
+    finally:
+        stop(receiver)

@@ -46,8 +46,10 @@ def start_tunnel(left: Namespace, right: Namespace, offload_left: bool, offload_
 
 
 @pytest.mark.parametrize("where,extra", [
-    ("client", ",iff-no-pi"), ("server", ",iff-no-pi"), ("client", ""), ("both", ",iff-no-pi"),
-], ids=["offload-client", "offload-server", "offload-client-packet-info", "offload-both"])
+    ("client", ",iff-no-pi"), ("server", ",iff-no-pi"), ("client", ""), ("client", ",tun-type=tap,iff-no-pi"),
+    ("both", ",iff-no-pi"), ("both", ",tun-type=tap,iff-no-pi"),
+], ids=["offload-client", "offload-server", "offload-client-packet-info", "offload-client-tap", "offload-both",
+        "offload-both-tap"])
 def test_offload_on_one_end_falls_back_and_carries_ping_and_64mb_both_ways(veth_pair, where, extra):
     left, right = veth_pair
     if not _offload_available(left):

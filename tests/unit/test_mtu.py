@@ -203,3 +203,12 @@ def test_tun_module_does_not_import_pyroute2_until_an_interface_is_configured():
 
     code = "import sys, pysocat.addresses.tun, pysocat.transfer.framed; print('pyroute2' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_a_framed_tap_with_offload_gets_the_largest_mtu_a_tap_takes():
+    """A TAP's max_mtu is 65535 minus its Ethernet header: wide frames carry more, but
+    the kernel refuses 65535 (EINVAL) on a TAP."""
+    from pysocat.net.mtu import MAX_TAP_MTU
+
+    decision = choose_mtu(MtuInputs(transport=Transport.FRAMED, frame_max=262144, link="tap", offload=True))
+    assert decision.mtu == MAX_TAP_MTU == 65521

@@ -232,3 +232,51 @@ def test_the_hello_uses_the_streams_frame_format():
     assert len(hello) == HELLO_SIZE and is_hello(hello)
     framed.close()
     theirs.close()
+
+
+def offload_pair() -> tuple[OffloadFramedEndpoint, OffloadFramedEndpoint]:
+    a, b = stream_pair()
+    fd = b.detach()
+    results: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: results.update(b=handshake(Endpoint("b", fd, fd), FakeTun(), timeout=5)))
+    thread.start()
+    results["a"] = handshake(a, FakeTun(), timeout=5)
+    thread.join(5)
+    return results["a"], results["b"]  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("flags", [0, 2])
+def test_packets_with_nothing_offloaded_cross_unchanged(flags):
+    """A ping with offload on: flags 0 (or DATA_VALID) and all-zero fields read the same in
+    either byte order, so they go through as they are."""
+    a, b = offload_pair()
+    packet = bytes([flags]) + bytes(9) + b"\x45" + b"\7" * 27
+    a.send(packet)
+    got: list[bytes] = []
+    while not got:
+        got = b.receive(1 << 18) or []
+    assert got == [packet]
+    a.close()
+    b.close()
+
+
+def test_unknown_flags_on_a_plain_header_are_still_refused():
+    a, b = offload_pair()
+    a.send(b"\x04" + bytes(9) + b"\x45" + b"\7" * 27)
+    with pytest.raises(FramingError, match="unknown flags 0x04"):
+        while not b.receive(1 << 18):
+            pass
+    a.close()
+    b.close()
+
+
+def test_a_peer_stating_an_mtu_below_ipv4s_minimum_is_not_followed(log):
+    inner, theirs = stream_pair()
+    theirs.sendall(encode(encode_hello(Hello(Cap(0), 20, 65535))))
+    tun = FakeTun(mtu=1500)
+    framed = handshake(inner, tun, timeout=5)
+    assert isinstance(framed, OffloadFallbackEndpoint)
+    assert tun.mtu == 1500 and framed.peer_mtu == 1500
+    assert "the peer states an MTU of 20, below 68; not followed" in log.getvalue()
+    framed.close()
+    theirs.close()
