@@ -44,9 +44,12 @@ demo: $(STAMP) debs
 bench: $(STAMP) debs
 	@for b in bench/[a-z]*.py; do [ "$$b" = bench/demo.py ] && continue; echo "== $$b"; $(PY) $$b || exit 1; done
 
-# socat's own test suite against pysocat, inside a fresh network namespace (root only; long).
+# socat's own test suite against pysocat, inside a fresh network namespace (root only; about
+# 30 minutes). Debian's test.sh is socat 1.7.4.4's, so pysocat runs with PYSOCAT_COMPAT=1.7
+# (its -h, -V and behaviour as 1.7.4.4's); the log goes to compat/peer-suite.log, and
+# `python -m compat.scorecard compat/peer-suite.log` summarises it for compat/SCORECARD.md.
 peer-suite: $(STAMP) debs
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ../shared/tools/peer-suite
+	PYSOCAT_COMPAT=1.7 PATH=$(CURDIR)/$(VENV)/bin:$$PATH ../shared/tools/peer-suite | tee compat/peer-suite.log
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -11,9 +11,7 @@ from ..record import dataclass, field
 
 from .. import option_table as O
 from ..errors import SocatError
-from ..log import LOG
 from ..options import ALL_OPTIONS, Group, OptionValues
-from ..registry import ResolvedAddress
 
 
 # socat's xiosetenv() variables (SOCAT_PEERADDR, ...): socat setenv()s them and the programs

@@ -190,21 +190,7 @@ def _listen(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     _reject_bind(opts)
     if protocol == socket.IPPROTO_TCP:
         S.default_reuseaddr(opts)  # socat 1.8's xiosock_reuseaddr(): for TCP only
-    retry = S.Retry.from_options(opts)
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            sock = _bound_socket(opts, family, socktype, protocol, local)
-            break
-        except SocatError as err:
-            if not retry.more(attempt):
-                raise
-            LOG.info(err.text)
-            S.time.sleep(retry.interval)
-    conn = S.listen_and_accept(ctx, opts, sock, [])
-    S.apply_socket_options(conn, opts, prebind=False)
-    S.apply_connected_options(conn, opts)
+    conn = S.bind_listen_accept(ctx, opts, lambda: _bound_socket(opts, family, socktype, protocol, local))
     return S.stream_endpoint(conn, opts, f"SOCKET-LISTEN {conn.getpeername().info()}", ctx,
                              keeps_boundaries=socktype != socket.SOCK_STREAM)
 

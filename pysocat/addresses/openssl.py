@@ -385,37 +385,6 @@ def sockaddr_text(sock: socket.socket) -> str:
 
 # ---------------------------------------------------------------- OPENSSL-LISTEN (server)
 
-def accept_tcp(addr: ResolvedAddress, ctx: OpenContext, opts: OptionValues) -> tuple[int, socket.socket]:
-    """listen() and accept() as TCP-LISTEN does (with range, fork, max-children): the
-    connected socket, in the child with fork."""
-    port = addr.params[0]
-    family = S.family_from_options(opts, S.listen_family())
-    host = None
-    if O.BIND in opts:
-        host, _ = S.split_host_port(str(opts.get(O.BIND)))
-    family, local = S.resolve(host, port, family, socket.SOCK_STREAM, passive=True)
-    S.default_reuseaddr(opts)
-    retry = S.Retry.from_options(opts)
-    attempt = 0
-    while True:
-        attempt += 1
-        sock = S.new_socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            S.apply_socket_options(sock, opts)
-            S.bind_socket(sock, local)
-            break
-        except SocatError as err:
-            sock.close()
-            if not retry.more(attempt):
-                raise
-            LOG.info(err.text)
-            S.time.sleep(retry.interval)
-    conn = S.listen_and_accept(ctx, opts, sock, [])
-    S.apply_socket_options(conn, opts, prebind=False)
-    S.apply_connected_options(conn, opts)
-    return family, conn
-
-
 def open_server(addr: ResolvedAddress, ctx: OpenContext) -> "TLSEndpoint":
     opts = addr.options
     S.check_unsupported(opts)
@@ -423,7 +392,9 @@ def open_server(addr: ResolvedAddress, ctx: OpenContext) -> "TLSEndpoint":
         LOG.warn('no certificate given; consider option "cert"')
     commonname = opts.get(O.OPENSSL_COMMONNAME)
     context, verify = prepare_context(opts, ctx, server=True)
-    family, conn = accept_tcp(addr, ctx, opts)
+    from .tcp import accept_stream  # listen and accept as TCP-LISTEN (range, fork, max-children)
+
+    family, conn = accept_stream(addr, ctx, socket.AF_UNSPEC)
     label = f"OPENSSL {S.sockaddr_info(family, conn.getpeername())}"
     session = _new_session(context, conn, True, None)
     try:

@@ -722,6 +722,28 @@ def accept_timeout_exit() -> None:
 
 # ---------------------------------------------------------------- listening
 
+def bind_listen_accept(ctx: OpenContext, opts: OptionValues, bind: Callable[[], socket.socket]) -> socket.socket:
+    """The LISTEN addresses' sequence: `bind()` makes a bound socket, tried again as
+    retry/forever/interval allow; then listen and accept (with fork: in the child), and the
+    connected socket gets the options socat applies after accept."""
+    retry = Retry.from_options(opts)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            sock = bind()
+            break
+        except SocatError as err:
+            if not retry.more(attempt):
+                raise
+            LOG.info(err.text)
+            time.sleep(retry.interval)
+    conn = listen_and_accept(ctx, opts, sock, [])
+    apply_socket_options(conn, opts, prebind=False)
+    apply_connected_options(conn, opts)
+    return conn
+
+
 def listen_and_accept(ctx: OpenContext, opts: OptionValues, sock: socket.socket,
                       on_close: list[Callable[[], None]]) -> socket.socket:
     """listen(), then accept_loop()."""

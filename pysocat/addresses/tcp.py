@@ -30,11 +30,12 @@ def connect_stream(addr: ResolvedAddress, ctx: OpenContext, family: int, proto: 
                              keeps_boundaries=packets)
 
 
-def listen_stream(addr: ResolvedAddress, ctx: OpenContext, family: int, proto: int = socket.IPPROTO_TCP,
-                  label: str = "TCP", packets: bool = False) -> Endpoint:
-    """TCP-LISTEN, and SCTP-LISTEN with proto 132."""
+def accept_stream(addr: ResolvedAddress, ctx: OpenContext, family: int,
+                  proto: int = socket.IPPROTO_TCP) -> tuple[int, socket.socket]:
+    """Resolves the local side (bind=, the listen family), listens and accepts: the family
+    and the connected socket (in the child with fork). TCP-LISTEN, SCTP-LISTEN (proto 132)
+    and OPENSSL-LISTEN share it."""
     opts = addr.options
-    S.check_unsupported(opts)
     port = addr.params[0]
     if family == socket.AF_UNSPEC:
         family = S.family_from_options(opts, S.listen_family())
@@ -43,25 +44,16 @@ def listen_stream(addr: ResolvedAddress, ctx: OpenContext, family: int, proto: i
         host, _ = S.split_host_port(str(opts.get(S.O.BIND)))
     family, local = S.resolve(host, port, family, socket.SOCK_STREAM, passive=True)
     S.default_reuseaddr(opts)
-    retry = S.Retry.from_options(opts)
-    attempt = 0
-    while True:
-        attempt += 1
-        sock = S.new_socket(family, socket.SOCK_STREAM, proto)
-        try:
-            S.apply_socket_options(sock, opts)
-            S.bind_socket(sock, local)
-            break
-        except S.SocatError as err:
-            sock.close()
-            if not retry.more(attempt):
-                raise
-            S.LOG.info(err.text)
-            S.time.sleep(retry.interval)
-    conn = S.listen_and_accept(ctx, opts, sock, [])
-    S.apply_socket_options(conn, opts, prebind=False)
-    S.apply_connected_options(conn, opts)
-    return S.stream_endpoint(conn, opts, f"{label} {S.sockaddr_info(family, conn.getpeername())}", ctx,
+    conn = S.bind_listen_accept(ctx, opts, lambda: S.bound_socket(family, socket.SOCK_STREAM, proto, opts, local))
+    return family, conn
+
+
+def listen_stream(addr: ResolvedAddress, ctx: OpenContext, family: int, proto: int = socket.IPPROTO_TCP,
+                  label: str = "TCP", packets: bool = False) -> Endpoint:
+    """TCP-LISTEN, and SCTP-LISTEN with proto 132."""
+    S.check_unsupported(addr.options)
+    family, conn = accept_stream(addr, ctx, family, proto)
+    return S.stream_endpoint(conn, addr.options, f"{label} {S.sockaddr_info(family, conn.getpeername())}", ctx,
                              keeps_boundaries=packets)
 
 

@@ -104,20 +104,6 @@ def open_listen(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
         local = (cid, local[1])
     log_local_cid()
     socktype, proto = _socket_kind(opts)
-    retry = S.Retry.from_options(opts)
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            sock = S.bound_socket(socket.AF_VSOCK, socktype, proto, opts, local)
-            break
-        except SocatError as err:
-            if not retry.more(attempt):
-                raise
-            LOG.info(err.text)
-            S.time.sleep(retry.interval)
-    conn = S.listen_and_accept(ctx, opts, sock, [])
-    S.apply_socket_options(conn, opts, prebind=False)
-    S.apply_connected_options(conn, opts)
+    conn = S.bind_listen_accept(ctx, opts, lambda: S.bound_socket(socket.AF_VSOCK, socktype, proto, opts, local))
     return S.stream_endpoint(conn, opts, f"VSOCK {S.sockaddr_info(socket.AF_VSOCK, conn.getpeername())}", ctx,
                              keeps_boundaries=socktype != socket.SOCK_STREAM)
