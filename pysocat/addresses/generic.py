@@ -11,8 +11,8 @@ message boundaries, connected or not.
 """
 from __future__ import annotations
 
-import os
 import socket
+from collections.abc import Callable
 
 from .. import option_table as O
 from ..endpoint import Endpoint
@@ -274,32 +274,13 @@ def _recvfrom(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     (the parent waits until the child has read it), otherwise this process does."""
     opts = addr.options
     sock, local = _receiving_socket(addr)
-    dofork = opts.flag(O.FORK)
-    while True:
-        LOG.notice(f"receiving on {local.info()}")
-        if dofork:
-            S.wait_for_child_slot(opts)
-            while not S.wait_readable(sock.fileno(), None):
-                pass
-        sender = S.recvfrom_peek(sock)
-        LOG.notice(f"receiving packet from {S.sockaddr_info(sock.family, sender)}")
-        refusal = S.peer_refusal(opts, sock.family, sender)
-        if refusal:
-            LOG.warn(f"refusing connection from {S.sockaddr_info(sock.family, sender)} {refusal}")
-            sock.recvfrom(1)
-            continue
-        LOG.info(f"permitting packet from {S.sockaddr_info(sock.family, sender)}")
-        S.set_address_env(ctx, "PEER", sock.family, sender)
-        if not dofork:
-            return _datagram_endpoint(sock, opts, "SOCKET-RECVFROM", ctx, follow_sender=True, oneshot=True)
-        sync_read, sync_write = os.pipe()
-        pid = S.fork_child()
-        if pid == 0:
-            os.close(sync_read)
-            return _datagram_endpoint(sock, opts, "SOCKET-RECVFROM", ctx, follow_sender=True, oneshot=True,
-                                      consumed=lambda: os.close(sync_write))
-        os.close(sync_write)
-        S.wait_consumed(sync_read, pid)
+
+    def handle(sender: object, consumed: Callable[[], None] | None) -> Endpoint:
+        S.set_address_env(ctx, "PEER", sock.family, sender)  # type: ignore[arg-type]
+        return _datagram_endpoint(sock, opts, "SOCKET-RECVFROM", ctx, follow_sender=True, oneshot=True,
+                                  consumed=consumed)
+
+    return S.recvfrom_loop(opts, sock, f"on {local.info()}", S.permitted_by_options(opts, sock.family), handle)
 
 
 # ---------------------------------------------------------------- declarations

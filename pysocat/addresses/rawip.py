@@ -183,46 +183,20 @@ def _recvfrom(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     proto = parse_protocol(addr.params[0], f'xioopen_rawip_recvfrom("{addr.params[0]}",,)')
     family = _listening_family(opts, family)
     local = _bind_address(opts, family, proto)
-    accept = _range_check(opts, family)
+    permitted = S.permitted_by_options(opts, family)
+    if O.RANGE_OPT in opts:
+        S.parse_range(str(opts.get(O.RANGE_OPT)))  # a bad range= fails before the socket exists
     sock = _raw_socket(opts, family, proto, local)
-    LOG.info("starting recvfrom loop")
-    dofork = opts.flag(O.FORK)
     skip = family == socket.AF_INET
     label = f"IP-RECVFROM {proto}"
-    while True:
-        LOG.info("Recvfrom: Checking/waiting for next packet")
-        if local is not None:
-            LOG.notice(f"receiving on {S.sockaddr_info(family, local)}")
-        else:
-            LOG.notice(f"receiving IP protocol {proto}")
-        if dofork:
-            S.wait_for_child_slot(opts)
-            while not S.wait_readable(sock.fileno(), None):
-                pass
-        sender = S.recvfrom_peek(sock)
-        LOG.notice(f"receiving packet from {S.sockaddr_info(family, sender)}")
-        if accept is not None and not accept(sender):
-            sock.recvfrom(1)  # dropped
-            continue
-        LOG.info(f"permitting packet from {S.sockaddr_info(family, sender)}")
+    where = f"on {S.sockaddr_info(family, local)}" if local is not None else f"IP protocol {proto}"
+
+    def handle(sender: S.Sockaddr, consumed: Callable[[], None] | None) -> Endpoint:
         S.set_env(ctx, "PEERADDR", str(sender[0]) if family == socket.AF_INET else f"[{S.ip6_full(sender[0])}]")
-        if not dofork:
-            return S.datagram_endpoint(sock, opts, label, ctx, follow_sender=True, oneshot=True,
-                                       skip_ip_header=skip)
-        sync_read, sync_write = os.pipe()
-        pid = S.fork_child()
-        if pid == 0:
-            os.close(sync_read)
+        return S.datagram_endpoint(sock, opts, label, ctx, follow_sender=True, oneshot=True, consumed=consumed,
+                                   skip_ip_header=skip)
 
-            def consumed() -> None:
-                LOG.info("notifying parent that socket is ready again")
-                os.close(sync_write)
-
-            return S.datagram_endpoint(sock, opts, label, ctx, follow_sender=True, oneshot=True,
-                                       consumed=consumed, skip_ip_header=skip)
-        os.close(sync_write)
-        S.wait_consumed(sync_read, pid)
-        LOG.info("continue listening")
+    return S.recvfrom_loop(opts, sock, where, permitted, handle, ctx=ctx)
 
 
 # ---------------------------------------------------------------- declarations

@@ -236,6 +236,8 @@ def _encode(kind: str, value: object) -> int | bytes:
         return struct.pack("ll", int(seconds), int(round((seconds % 1) * 1_000_000)))
     if kind == "string":
         return str(value).encode() + b"\0"
+    if kind == "bin":  # already dalan bytes (options.BIN)
+        return bytes(value)  # type: ignore[arg-type]
     raise ValueError(kind)
 
 
@@ -851,6 +853,9 @@ class DatagramEndpoint(Endpoint):
     accept: Callable[[Sockaddr], bool] | None = None
     consumed: Callable[[], None] | None = None
     pending: list[tuple[bytes, Sockaddr]] | None = None
+    # ip-recvttl, so-timestamp and the like: read with recvmsg() and log the ancillary
+    # messages (packetinfo.py); a oneshot RECVFROM reported them when it peeked
+    ancillary: bool = False
     _got_one: bool = False
 
     def receive(self, size: int) -> list[bytes] | None:
@@ -861,7 +866,12 @@ class DatagramEndpoint(Endpoint):
             data, sender = self.pending.pop(0)
         else:
             try:
-                data, sender = self.sock.recvfrom(max(size, 1))
+                if self.ancillary and not self.oneshot:
+                    from .packetinfo import receive
+
+                    data, sender = receive(self.sock, max(size, 1))
+                else:
+                    data, sender = self.sock.recvfrom(max(size, 1))
             except BlockingIOError:
                 return []
         if self.accept is not None and not self.accept(sender):
@@ -938,6 +948,7 @@ def datagram_endpoint(sock: socket.socket, opts: OptionValues, label: str, ctx: 
                                                     packet_size=0)
     endpoint.sock = sock
     endpoint.null_eof = opts.flag(O.NULL_EOF)
+    endpoint.ancillary = not O.ANCILLARY_OPTIONS.isdisjoint(opts.values)
     for name, value in fields.items():
         setattr(endpoint, name, value)
     return endpoint
@@ -953,6 +964,71 @@ def recvfrom_peek(sock: socket.socket) -> Sockaddr:
             continue
         except OSError as err:
             raise SocatError(f"recvfrom({sock.fileno()}, ..., MSG_PEEK): {strerror(err)}") from None
+
+
+def permitted_by_options(opts: OptionValues, family: int) -> Callable[[Sockaddr], bool]:
+    """The sender check of socat's xiocheckpeer() for a RECVFROM loop: range=, sourceport=,
+    lowport, with socat's W line for a refused sender and I line for a permitted one."""
+
+    def permitted(sender: Sockaddr) -> bool:
+        refusal = peer_refusal(opts, family, sender)
+        if refusal:
+            LOG.warn(f"refusing connection from {sockaddr_info(family, sender)} {refusal}")
+            return False
+        if O.RANGE_OPT in opts:
+            LOG.info(f"permitting connection from {sockaddr_info(family, sender)} due to range option")
+        return True
+
+    return permitted
+
+
+def recvfrom_loop(opts: OptionValues, sock: socket.socket, local_text: str,
+                  permitted: Callable[[Sockaddr], bool],
+                  handle: Callable[[Sockaddr, Callable[[], None] | None], Endpoint],
+                  on_close: list[Callable[[], None]] | None = None, ctx: OpenContext | None = None) -> Endpoint:
+    """socat's _xioopen_dgram_recvfrom(): waits for a datagram without reading it, checks
+    its sender (a refused one is read and dropped), and returns `handle(sender, consumed)`,
+    an endpoint that reads that one datagram. With fork a child returns it while the parent
+    waits until the child has read the datagram (`consumed`), then waits for the next one.
+    With ip-recvttl and the like, the datagram's ancillary messages are logged and set
+    SOCAT_IP_TTL etc. for the programs `ctx` starts (packetinfo.py)."""
+    dofork = opts.flag(O.FORK)
+    ancillary = ctx is not None and not O.ANCILLARY_OPTIONS.isdisjoint(opts.values)
+    LOG.info("starting recvfrom loop")
+    while True:
+        LOG.info("Recvfrom: Checking/waiting for next packet")
+        LOG.notice(f"receiving {local_text}")
+        if dofork:
+            wait_for_child_slot(opts)
+            while not wait_readable(sock.fileno(), None):
+                pass
+        sender = recvfrom_peek(sock)
+        LOG.notice(f"receiving packet from {sockaddr_info(sock.family, sender)}")
+        if ancillary:
+            from .packetinfo import report_peeked
+
+            report_peeked(sock, ctx)  # type: ignore[arg-type]
+        if not permitted(sender):
+            sock.recvfrom(1)  # dropped
+            continue
+        LOG.info(f"permitting packet from {sockaddr_info(sock.family, sender)}")
+        if not dofork:
+            return handle(sender, None)
+        sync_read, sync_write = os.pipe()
+        pid = fork_child()
+        if pid == 0:
+            os.close(sync_read)
+            if on_close is not None:
+                on_close.clear()  # the parent owns the bound name's clean-up
+
+            def consumed() -> None:
+                LOG.info("notifying parent that socket is ready again")
+                os.close(sync_write)
+
+            return handle(sender, consumed)
+        os.close(sync_write)
+        wait_consumed(sync_read, pid)
+        LOG.info("continue listening")
 
 
 def wait_consumed(sync_read: int, pid: int) -> None:

@@ -17,7 +17,7 @@ from ..options import OptionValues
 from ..registry import ResolvedAddress, address
 from . import sockets as S
 from .common import OpenContext
-from .unix import _recvfrom_loop
+from .unix import recvfrom_endpoint
 
 BASE = (G.FD, G.SOCKET)
 VERSIONS = (("", socket.AF_UNSPEC, (G.IP4, G.IP6)), ("4", socket.AF_INET, (G.IP4,)),
@@ -129,8 +129,7 @@ def _recvfrom(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     opts = addr.options
     S.check_unsupported(opts)
     sock, _local = _bound_socket(opts, family, addr.params[0])
-    LOG.notice(f"receiving on {S.sockaddr_info(sock.family, sock.getsockname())}")
-    return _recvfrom_loop(ctx, opts, sock, [])
+    return recvfrom_endpoint(ctx, opts, sock, [])
 
 
 def _recv(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from collections.abc import Callable
 
 from .. import option_table as O
 from ..endpoint import Endpoint
 from ..errors import SocatError
 from ..log import LOG
 from ..options import Group as G
+from ..options import OptionValues
 from ..registry import ResolvedAddress, address
 from . import sockets as S
 from . import unixnames as N
@@ -144,43 +146,22 @@ def _sendto(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint
 def _recvfrom(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
     opts = addr.options
     sock, path, on_close = _bound(addr, abstract, _socktype(addr, socket.SOCK_DGRAM))
-    LOG.notice(f"receiving on {S.sockaddr_info(socket.AF_UNIX, path)}")
-    endpoint = _recvfrom_loop(ctx, opts, sock, on_close)
+    endpoint = recvfrom_endpoint(ctx, opts, sock, on_close)
     endpoint.on_close.extend(on_close)
     return endpoint
 
 
-def _recvfrom_loop(ctx: OpenContext, opts, sock: socket.socket, on_close: list) -> Endpoint:
-    """Waits for a datagram; with fork a child handles each one (the parent waits until the
-    child has read it), otherwise this process does. Each handler reads one datagram."""
-    while True:
-        if opts.flag(O.FORK):
-            S.wait_for_child_slot(opts)
-            while not S.wait_readable(sock.fileno(), None):
-                pass
-        sender = S.recvfrom_peek(sock)
-        LOG.notice(f"receiving packet from {S.sockaddr_info(sock.family, sender)}")
-        refusal = S.peer_refusal(opts, sock.family, sender)
-        if refusal:
-            LOG.warn(f"refusing packet from {S.sockaddr_info(sock.family, sender)} {refusal}")
-            sock.recvfrom(1)
-            continue
+def recvfrom_endpoint(ctx: OpenContext, opts: OptionValues, sock: socket.socket, on_close: list) -> Endpoint:
+    """UNIX and UDP RECVFROM: one datagram per handler (a child each with fork), whose
+    sender gets the replies; SOCAT_PEERADDR (and PEERPORT) name it."""
+    local = sock.getsockname()
+
+    def handle(sender: S.Sockaddr, consumed: Callable[[], None] | None) -> Endpoint:
         S.set_address_env(ctx, "PEER", sock.family, sender)
-        if not opts.flag(O.FORK):
-            return S.datagram_endpoint(sock, opts, "recvfrom", ctx, follow_sender=True, oneshot=True)
-        sync_read, sync_write = os.pipe()
-        pid = S.fork_child()
-        if pid == 0:
-            os.close(sync_read)
-            on_close.clear()
+        return S.datagram_endpoint(sock, opts, "recvfrom", ctx, follow_sender=True, oneshot=True, consumed=consumed)
 
-            def consumed() -> None:
-                os.close(sync_write)
-
-            return S.datagram_endpoint(sock, opts, "recvfrom", ctx, follow_sender=True, oneshot=True,
-                                       consumed=consumed)
-        os.close(sync_write)
-        S.wait_consumed(sync_read, pid)
+    return S.recvfrom_loop(opts, sock, f"on {S.sockaddr_info(sock.family, local)}",
+                           S.permitted_by_options(opts, sock.family), handle, on_close, ctx=ctx)
 
 
 def _recv(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
