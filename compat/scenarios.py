@@ -430,6 +430,9 @@ SCENARIOS: list[dict] = [
     {"id": "global-b-small", "argv": ["-b", "3", "-u", "-", "STDOUT"], "stdin": TEXT},
     {"id": "global-b-attached", "argv": ["-b3", "-u", "-", "STDOUT"], "stdin": TEXT},
     {"id": "global-b-not-numeric", "argv": ["-b", "abc", "-u", "-", "STDOUT"]},
+    {"id": "global-b-over-ssize-max", "argv": ["-T", "1", "-b", "9223372036854775808", "/dev/null", "PIPE"]},
+    {"id": "global-b-over-ulong-max", "argv": ["-T", "1", "-b", "18446744073709551616", "/dev/null", "PIPE"]},
+    {"id": "global-b-cannot-allocate", "argv": ["-T", "1", "-b", "9223372036854775807", "/dev/null", "PIPE"]},
     {"id": "global-b-eats-address", "argv": ["-b", "-", "-"]},
     {"id": "global-b-trailing-garbage", "argv": ["-b", "12k", "-", "-"]},
     {"id": "global-T-not-numeric", "argv": ["-T", "abc", "-", "-"]},
@@ -581,7 +584,7 @@ SCENARIOS: list[dict] = [
 
 # Families with many scenarios keep them in their own module (compat/scenarios_<family>.py,
 # each defining SCENARIOS); they are listed here so that the runner sees one table.
-FAMILY_FILES: tuple[str, ...] = ("rawip", "misc_net", "compat17", "generic", "proxy", "openssl")
+FAMILY_FILES: tuple[str, ...] = ("rawip", "misc_net", "compat17", "generic", "proxy", "openssl", "ancillary")
 
 
 def _collect_family_files() -> None:

@@ -67,6 +67,10 @@ def program_name(argv0: str) -> str:
     return "socat" if name == "socat" else "pysocat"
 
 
+ULONG_MAX = 2 ** 64 - 1
+SSIZE_MAX = 2 ** 63 - 1  # the largest -b socat takes (a read cannot return more)
+
+
 def _numeric(flag: str, text: str) -> int:
     from .options import strtoul
 
@@ -202,7 +206,9 @@ def parse_arguments(args: list[str]) -> Settings:
             flag = arg[:2]
             text = value_of(arg, flag)
             if flag == "-b":
-                settings.bufsize = _numeric(flag, text)
+                settings.bufsize = min(_numeric(flag, text), ULONG_MAX)  # strtoul() saturates
+                if settings.bufsize > SSIZE_MAX:
+                    raise SocatError(f"buffer size option (-b) to big - {settings.bufsize} (max is {SSIZE_MAX})")
                 settings.bufsize_given = True
             elif flag == "-t":
                 settings.close_timeout = _seconds(flag, text)

@@ -212,7 +212,7 @@ SANE = option("sane", CONST, G.TERMIOS, "FD", "set the terminal to sane defaults
 # passed); addresses/sockets.py applies them all with one applier. Names, aliases, groups, phases
 # and types follow socat's -hhh (1.8 where it differs from 1.7.4.4).
 from .options import (  # noqa: E402
-    INT_NULL, IP4NAME, IP_MREQN, LINGER, SOCKOPT_BIN, SOCKOPT_INT, SOCKOPT_STRING, STRING_NULL_DASH, TIMESPEC,
+    BIN, INT_NULL, IP4NAME, IP_MREQN, LINGER, SOCKOPT_BIN, SOCKOPT_INT, SOCKOPT_STRING, STRING_NULL_DASH, TIMESPEC,
     UINT, USHORT,
 )
 import socket as _s  # noqa: E402
@@ -286,6 +286,37 @@ JOIN_GROUP = option("ipv6-join-group", IP_MREQN, G.IP6, "PASTSOCKET", "join an I
 V6ONLY = option("ipv6-v6only", INT, G.IP6, "PREBIND", "IPV6_V6ONLY: no IPv4-mapped addresses", ("ipv6only",))
 UNICAST_HOPS = option("ipv6-unicast-hops", INT, G.IP6, "PASTSOCKET", "IPV6_UNICAST_HOPS")
 TCLASS = option("ipv6-tclass", INT, G.IP6, "PASTSOCKET", "IPV6_TCLASS")
+IP_OPTIONS = option("ip-options", BIN, _IP, "PASTSOCKET", "IP_OPTIONS: the IP header options of sent packets "
+                    "(dalan bytes, e.g. x01000000)", ("ipoptions",))
+# Options that ask the kernel for ancillary messages with each datagram received: socat logs
+# them (-d -d -d) and exports them as SOCAT_IP_TTL etc. (net/ancillary.py, addresses/packetinfo.py)
+SO_TIMESTAMP = option("so-timestamp", INT, G.SOCKET, "PASTSOCKET",
+                      "SO_TIMESTAMP: the arrival time of each datagram (SOCAT_TIMESTAMP)", ("timestamp",))
+IP_RECVOPTS = option("ip-recvopts", INT, _IP, "PASTSOCKET",
+                     "IP_RECVOPTS: the IP options of each datagram (SOCAT_IP_OPTIONS)", ("iprecvopts", "recvopts"))
+IP_RECVTOS = option("ip-recvtos", INT, _IP, "PASTSOCKET", "IP_RECVTOS: the TOS of each datagram (SOCAT_IP_TOS)",
+                    ("iprecvtos", "recvtos"))
+IP_RECVTTL = option("ip-recvttl", INT, _IP, "PASTSOCKET", "IP_RECVTTL: the TTL of each datagram (SOCAT_IP_TTL)",
+                    ("iprecvttl", "recvttl"))
+IP_PKTINFO = option("ip-pktinfo", INT, _IP, "PASTSOCKET", "IP_PKTINFO: interface and addresses of each datagram "
+                    "(SOCAT_IP_IF, SOCAT_IP_LOCADDR, SOCAT_IP_DSTADDR)", ("ippktinfo", "pktinfo"))
+IPV6_RECVPKTINFO = option("ipv6-recvpktinfo", INT, G.IP6, "PASTSOCKET", "IPV6_RECVPKTINFO: destination and "
+                          "interface of each datagram (SOCAT_IPV6_DSTADDR, SOCAT_IPV6_IF)", ("recvpktinfo",))
+IPV6_RECVHOPLIMIT = option("ipv6-recvhoplimit", INT, G.IP6, "PASTSOCKET",
+                           "IPV6_RECVHOPLIMIT: the hop limit of each datagram (SOCAT_IPV6_HOPLIMIT)",
+                           ("recvhoplimit",))
+IPV6_RECVTCLASS = option("ipv6-recvtclass", INT, G.IP6, "PASTSOCKET",
+                         "IPV6_RECVTCLASS: the traffic class of each datagram (SOCAT_IPV6_TCLASS)")
+IPV6_RECVRTHDR = option("ipv6-recvrthdr", INT, G.IP6, "PASTSOCKET",
+                        "IPV6_RECVRTHDR: the routing header of each datagram (SOCAT_IPV6_RTHDR)", ("recvrthdr",))
+IPV6_RECVDSTOPTS = option("ipv6-recvdstopts", INT, G.IP6, "PASTSOCKET", "IPV6_RECVDSTOPTS: the destination "
+                          "options of each datagram (SOCAT_IPV6_DSTOPTS)", ("recvdstopts",))
+IPV6_RECVHOPOPTS = option("ipv6-recvhopopts", INT, G.IP6, "PASTSOCKET", "IPV6_RECVHOPOPTS: the hop-by-hop "
+                          "options of each datagram (SOCAT_IPV6_HOPOPTS)", ("recvhopopts",))
+# every option whose messages the receive paths read with recvmsg() (the others pay nothing)
+ANCILLARY_OPTIONS = frozenset({SO_TIMESTAMP, IP_RECVOPTS, IP_RECVTOS, IP_RECVTTL, IP_PKTINFO, IPV6_RECVPKTINFO,
+                               IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_RECVRTHDR, IPV6_RECVDSTOPTS,
+                               IPV6_RECVHOPOPTS})
 SETSOCKOPT = option("setsockopt", SOCKOPT_BIN, G.SOCKET, "CONNECTED", "setsockopt(<level>:<optname>:<dalan bytes>)",
                     ("sockopt",))
 SETSOCKOPT_BIN = option("setsockopt-bin", SOCKOPT_BIN, G.SOCKET, "CONNECTED",
@@ -337,7 +368,8 @@ BIND_TEMPNAME = option("unix-bind-tempname", STRING_NULL, G.UNIX, "PREOPEN",
                        "/tmp/socat-bind.XXXXXX) replaced", ("bind-tempname",))
 
 # Options applied by setsockopt() with no code of their own: (level, optname, value kind).
-# Value kinds: "int" (an int), "linger" (struct linger {1, n}), "timeval", "string" (a NUL-ended name).
+# Value kinds: "int" (an int), "linger" (struct linger {1, n}), "timeval", "string" (a NUL-ended name),
+# "bin" (dalan bytes as given).
 SOCKOPTS: dict[Option, tuple[int, int, str]] = {
     REUSEPORT: (_s.SOL_SOCKET, _s.SO_REUSEPORT, "int"),
     KEEPALIVE: (_s.SOL_SOCKET, _s.SO_KEEPALIVE, "int"),
@@ -374,6 +406,18 @@ SOCKOPTS: dict[Option, tuple[int, int, str]] = {
     MULTICAST_LOOP: (_s.IPPROTO_IP, _s.IP_MULTICAST_LOOP, "int"),
     UNICAST_HOPS: (_s.IPPROTO_IPV6, 16, "int"),  # IPV6_UNICAST_HOPS
     TCLASS: (_s.IPPROTO_IPV6, 67, "int"),  # IPV6_TCLASS
+    IP_OPTIONS: (_s.IPPROTO_IP, 4, "bin"),  # IP_OPTIONS
+    SO_TIMESTAMP: (_s.SOL_SOCKET, 29, "int"),  # SO_TIMESTAMP
+    IP_RECVOPTS: (_s.IPPROTO_IP, 6, "int"),  # IP_RECVOPTS
+    IP_RECVTOS: (_s.IPPROTO_IP, 13, "int"),  # IP_RECVTOS
+    IP_RECVTTL: (_s.IPPROTO_IP, 12, "int"),  # IP_RECVTTL
+    IP_PKTINFO: (_s.IPPROTO_IP, 8, "int"),  # IP_PKTINFO
+    IPV6_RECVPKTINFO: (_s.IPPROTO_IPV6, 49, "int"),  # IPV6_RECVPKTINFO
+    IPV6_RECVHOPLIMIT: (_s.IPPROTO_IPV6, 51, "int"),  # IPV6_RECVHOPLIMIT
+    IPV6_RECVTCLASS: (_s.IPPROTO_IPV6, 66, "int"),  # IPV6_RECVTCLASS
+    IPV6_RECVRTHDR: (_s.IPPROTO_IPV6, 56, "int"),  # IPV6_RECVRTHDR
+    IPV6_RECVDSTOPTS: (_s.IPPROTO_IPV6, 58, "int"),  # IPV6_RECVDSTOPTS
+    IPV6_RECVHOPOPTS: (_s.IPPROTO_IPV6, 53, "int"),  # IPV6_RECVHOPOPTS
 }
 # Applied before bind() on the socket that binds (listening or connecting); never after accept().
 PREBIND_SOCKOPTS: dict[Option, tuple[int, int, str]] = {

@@ -308,6 +308,14 @@ SOCKOPT_BIN = ValueType("INT:INT:BIN", _sockopt_triple("bin"), needs_value=True)
 SOCKOPT_INT = ValueType("INT:INT:INT", _sockopt_triple("int"), needs_value=True)
 SOCKOPT_STRING = ValueType("INT:INT:STRING", _sockopt_triple("string"), needs_value=True)
 IP_MREQN = ValueType("STRUCT-IP_MREQN", _string, needs_value=True)
+
+
+def _bin(name: str, text: str, raw: str | None) -> object:
+    """dalan bytes (ip-options=x01000000), checked and converted now."""
+    return sockopt_bytes(raw or "")
+
+
+BIN = ValueType("BIN", _bin, needs_value=True)
 IP4NAME = ValueType("IP4NAME", _string, needs_value=True)
 
 

@@ -63,6 +63,12 @@ def apply_named_preopen(path: str, opts: OptionValues) -> None:
         _chown_chmod_path(path, opts.get(O.USER_EARLY), opts.get(O.GROUP_EARLY), opts.get(O.PERM_EARLY))
 
 
+def apply_named_owner(path: str, opts: OptionValues) -> None:
+    """user=, group=, perm= on a file system entry that has no descriptor of its own to
+    fchown/fchmod (a UNIX socket's name, a pty's link target): socat changes the path."""
+    _chown_chmod_path(path, opts.get(O.USER_), opts.get(O.GROUP_), opts.get(O.PERM))
+
+
 def apply_named_pastopen(path: str, opts: OptionValues) -> None:
     if opts.flag(O.UNLINK_LATE):
         _unlink(path)
@@ -107,18 +113,21 @@ FD_APPLIED = frozenset({
 TERMIOS_OPTIONS = frozenset(opt for opt in ALL_OPTIONS if Group.TERMIOS in opt.groups)
 
 
-def apply_fd_options(fd: int, opts: OptionValues) -> None:
-    """The FD group, applied once the descriptor exists (socat's PH_FD and PH_LATE)."""
+def apply_fd_options(fd: int, opts: OptionValues, owner_fd: int | None = None) -> None:
+    """The FD group, applied once the descriptor exists (socat's PH_FD and PH_LATE).
+    user=, group= and perm= change the file of `owner_fd` where that is another one: a
+    pty's slave, since fchown() on its master would change /dev/ptmx itself."""
     if FD_APPLIED.isdisjoint(opts.values) and TERMIOS_OPTIONS.isdisjoint(opts.values):
         return
+    owner = fd if owner_fd is None else owner_fd
     user, group = opts.get(O.USER_), opts.get(O.GROUP_)
     try:
         if user is not None or group is not None:
-            os.fchown(fd, -1 if user is None else int(user), -1 if group is None else int(group))  # type: ignore[arg-type]
+            os.fchown(owner, -1 if user is None else int(user), -1 if group is None else int(group))  # type: ignore[arg-type]
         if O.PERM in opts:
-            os.fchmod(fd, int(opts.get(O.PERM)))  # type: ignore[arg-type]
+            os.fchmod(owner, int(opts.get(O.PERM)))  # type: ignore[arg-type]
     except OSError as err:
-        raise os_error(f"fchown/fchmod({fd})", err) from None
+        raise os_error(f"fchown/fchmod({owner})", err) from None
     if O.NONBLOCK in opts:
         os.set_blocking(fd, not opts.flag(O.NONBLOCK))
     if O.APPEND in opts:
@@ -146,11 +155,11 @@ def apply_fd_options(fd: int, opts: OptionValues) -> None:
     user_late, group_late = opts.get(O.USER_LATE), opts.get(O.GROUP_LATE)
     try:
         if user_late is not None or group_late is not None:
-            os.fchown(fd, -1 if user_late is None else int(user_late), -1 if group_late is None else int(group_late))  # type: ignore[arg-type]
+            os.fchown(owner, -1 if user_late is None else int(user_late), -1 if group_late is None else int(group_late))  # type: ignore[arg-type]
         if O.PERM_LATE in opts:
-            os.fchmod(fd, int(opts.get(O.PERM_LATE)))  # type: ignore[arg-type]
+            os.fchmod(owner, int(opts.get(O.PERM_LATE)))  # type: ignore[arg-type]
     except OSError as err:
-        raise os_error(f"fchown/fchmod({fd})", err) from None
+        raise os_error(f"fchown/fchmod({owner})", err) from None
     if O.CLOEXEC in opts:
         os.set_inheritable(fd, not opts.flag(O.CLOEXEC))
 

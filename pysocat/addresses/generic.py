@@ -233,7 +233,8 @@ def _sending_socket(addr: ResolvedAddress) -> tuple[RawSocket, RawAddress]:
 
 def _sendto(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     sock, peer = _sending_socket(addr)
-    return _datagram_endpoint(sock, addr.options, f"SOCKET-SENDTO {peer.info()}", ctx, peer=peer)
+    return _datagram_endpoint(sock, addr.options, f"SOCKET-SENDTO {peer.info()}", ctx, peer=peer,
+                              ancillary=False)  # as socat's SENDTO reads: no ancillary messages logged
 
 
 def _datagram(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
@@ -278,9 +279,10 @@ def _recvfrom(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     def handle(sender: object, consumed: Callable[[], None] | None) -> Endpoint:
         S.set_address_env(ctx, "PEER", sock.family, sender)  # type: ignore[arg-type]
         return _datagram_endpoint(sock, opts, "SOCKET-RECVFROM", ctx, follow_sender=True, oneshot=True,
-                                  consumed=consumed)
+                                  consumed=consumed, ancillary=not O.ANCILLARY_OPTIONS.isdisjoint(opts.values))
 
-    return S.recvfrom_loop(opts, sock, f"on {local.info()}", S.permitted_by_options(opts, sock.family), handle)
+    return S.recvfrom_loop(opts, sock, f"on {local.info()}", S.permitted_by_options(opts, sock.family), handle,
+                           ctx=ctx)
 
 
 # ---------------------------------------------------------------- declarations

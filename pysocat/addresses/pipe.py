@@ -12,7 +12,8 @@ from ..log import LOG
 from ..options import Group as G
 from ..registry import NAMED_PHASES, ResolvedAddress, address
 from .common import (
-    OpenContext, apply_fd_options, apply_named_early, apply_named_pastopen, apply_named_preopen, os_error,
+    OpenContext, apply_fd_options, apply_named_early, apply_named_owner, apply_named_pastopen, apply_named_preopen,
+    os_error,
     unlink_on_close,
 )
 from .file import open_flags
@@ -48,6 +49,7 @@ def open_named_pipe(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     else:
         LOG.notice(f'opening named pipe "{path}" for {ctx.direction_text}')
     apply_named_preopen(path, addr.options)
+    apply_named_owner(path, addr.options)  # before open(), which waits for the other side
     flags = open_flags(addr.options, ctx)
     try:
         fd = os.open(path, flags | os.O_CLOEXEC)

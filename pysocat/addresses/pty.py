@@ -44,7 +44,7 @@ def open_pty(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
         on_close.append(lambda: _remove(str(link)))
     check_speeds(opts)
     apply_termios(slave, opts)
-    apply_fd_options(master, opts)
+    apply_fd_options(master, opts, owner_fd=slave)  # user=, group=, perm= are the slave's that programs open
     if opts.flag(O.WAIT_SLAVE):
         os.close(slave)
         interval = float(opts.get(O.PTY_INTERVAL, DEFAULT_PTY_INTERVAL))  # type: ignore[arg-type]

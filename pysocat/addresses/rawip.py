@@ -145,7 +145,8 @@ def _sendto(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
             return False
 
     return S.datagram_endpoint(sock, addr.options, f"IP-SENDTO {S.sockaddr_info(sock.family, target)}", ctx,
-                               peer=target, accept=accept, skip_ip_header=sock.family == socket.AF_INET)
+                               peer=target, accept=accept, skip_ip_header=sock.family == socket.AF_INET,
+                               ancillary=False)  # as socat's SENDTO reads: no ancillary messages logged
 
 
 def _datagram(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:

@@ -388,6 +388,14 @@ def bind_socket(sock: socket.socket, addr: Sockaddr) -> None:
     except OSError as err:
         raise SocatError(f"bind({sock.fileno()}, {{{sockaddr_info(sock.family, addr)}}}, "
                          f"{socklen(sock.family, addr)}): {strerror(err)}") from None
+    _log_bind(sock, addr)
+
+
+def _log_bind(sock: socket.socket, addr: Sockaddr) -> None:
+    """socat's -d -d -d -d trace of bind() (its test UDP_LOWPORT reads the port from it)."""
+    if LOG.enabled("D"):
+        LOG.debug(f"bind({sock.fileno()}, {sockaddr_info(sock.family, addr)}, {socklen(sock.family, addr)})")
+        LOG.debug("bind() -> 0")
 
 
 def local_bind_address(opts: OptionValues, family: int, socktype: int) -> tuple | None:
@@ -409,6 +417,7 @@ def bind_lowport(sock: socket.socket, addr: tuple) -> None:
     for port in range(1023, 639, -1):
         try:
             sock.bind((addr[0], port, *addr[2:]))
+            _log_bind(sock, (addr[0], port, *addr[2:]))
             return
         except OSError as err:
             if err.errno != errno.EADDRINUSE:
@@ -545,21 +554,35 @@ def pause_until_child_ends(seconds: float) -> None:
 # ---------------------------------------------------------------- range= (pure)
 
 def parse_range(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    """socat's range syntax: `<ip4>/<bits>`, `<ip4>:<mask>`, `[<ip6>]/<bits>`."""
+    """socat's range syntax: `<ip4>/<bits>`, `<ip4>:<mask>`, `[<ip6>]/<bits>`; the IPv4
+    address may be a host name (socat resolves it: `range=localhost:255.255.255.255`)."""
     try:
         if text.startswith("["):
             end = text.index("]")
             address, rest = text[1:end], text[end + 1 :]
             bits = rest[1:] if rest.startswith("/") else "128"
             return ipaddress.IPv6Network(f"{address}/{bits}", strict=False)
-        if ":" in text and "." in text.split(":")[0]:
-            address, mask = text.split(":", 1)
-            return ipaddress.IPv4Network(f"{address}/{mask}", strict=False)
-        if "/" in text:
-            return ipaddress.ip_network(text, strict=False)
-        return ipaddress.ip_network(f"{text}/32" if "." in text else f"{text}/128", strict=False)
+        address, separator, mask = text.partition(":") if ":" in text.split("/")[0] and "." in text.split(":")[-1] \
+            else text.partition("/")
+        if ":" not in address:
+            address = _range_host(address)
+        if separator:
+            return ipaddress.ip_network(f"{address}/{mask}", strict=False)
+        return ipaddress.ip_network(f"{address}/32" if "." in address else f"{address}/128", strict=False)
     except (ValueError, IndexError):
         raise SocatError(f'range option: syntax error in "{text}"') from None
+
+
+def _range_host(name: str) -> str:
+    """A range's IPv4 address as written, or the name resolved (from /etc/hosts first)."""
+    try:
+        return str(ipaddress.IPv4Address(name))
+    except ValueError:
+        pass
+    try:
+        return _socket.getaddrinfo(os.fsencode(name), None, socket.AF_INET)[0][4][0]
+    except (socket.gaierror, UnicodeError):
+        raise ValueError(name) from None
 
 
 def in_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network, family: int, addr: Sockaddr) -> bool:
@@ -569,8 +592,11 @@ def in_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network, family: int
     return host.version == network.version and host in network
 
 
-def peer_refusal(opts: OptionValues, family: int, peer: Sockaddr) -> str | None:
-    """Why range=, sourceport= or lowport refuse this peer (socat's wording), or None."""
+def peer_refusal(opts: OptionValues, family: int, peer: Sockaddr, fd: int = -1,
+                 local: Sockaddr | None = None) -> str | None:
+    """Why range=, sourceport=, lowport or tcpwrap refuse this peer (socat's wording), or None.
+    `fd` and `local` are what socat hands libwrap: the listening or receiving socket and
+    the local address (None: one socat leaves unset, see tcpwrap.TcpWrap.permits)."""
     if isinstance(peer, RawAddress):  # a generic socket's range is <dalan addr>:<dalan mask>
         permitted = O.RANGE_OPT not in opts or RawRange.parse(str(opts.get(O.RANGE_OPT))).permits(peer)
         return None if permitted else "due to range option"
@@ -582,7 +608,21 @@ def peer_refusal(opts: OptionValues, family: int, peer: Sockaddr) -> str | None:
         return "due to wrong sourceport"
     if opts.flag(O.LOWPORT) and peer[1] >= 1024:  # type: ignore[index]
         return "due to not privileged sourceport"
+    if any(opt in opts for opt in O.TCPWRAP_OPTIONS):
+        from . import tcpwrap
+
+        return tcpwrap.refusal(opts, fd, family, peer, local, sockaddr_info(family, peer))  # type: ignore[arg-type]
     return None
+
+
+def permitted_sender(opts: OptionValues, sock: socket.socket, sender: Sockaddr) -> bool:
+    """The check on each datagram a RECV or DATAGRAM address reads; a refused one is
+    dropped with socat's warning. libwrap gets the zeroed local address socat passes."""
+    local = ("::", 0, 0, 0) if sock.family == socket.AF_INET6 else ("0.0.0.0", 0)
+    refusal = peer_refusal(opts, sock.family, sender, sock.fileno(), local)
+    if refusal:
+        LOG.warn(f"refusing connection from {sockaddr_info(sock.family, sender)} {refusal}")
+    return refusal is None
 
 
 def close_refused(conn: socket.socket) -> None:
@@ -601,12 +641,11 @@ def close_refused(conn: socket.socket) -> None:
 
 
 def check_unsupported(opts: OptionValues) -> None:
-    """The libwrap options parse where socat's do (RANGE group), but pysocat has no libwrap
-    (as socat 1.8 built without it: -V says #undef WITH_LIBWRAP): opening fails at once
-    rather than serving every peer that tcpwrappers would have refused."""
-    for opt in O.TCPWRAP_OPTIONS:
-        if opt in opts:
-            raise SocatError(f'option "{opt.name}": libwrap (tcp wrappers) is not supported by pysocat')
+    """The libwrap options where libwrap cannot be loaded fail at open (tcpwrap.require_libwrap)."""
+    if any(opt in opts for opt in O.TCPWRAP_OPTIONS):
+        from . import tcpwrap
+
+        tcpwrap.require_libwrap(opts)
 
 
 # ---------------------------------------------------------------- forked children
@@ -785,7 +824,7 @@ def accept_loop(ctx: OpenContext, opts: OptionValues, sock: socket.socket,
         here = conn.getsockname()
         if notices:
             LOG.notice(f"accepting connection from {sockaddr_info(family, peer)} on {sockaddr_info(family, here)}")
-        refusal = peer_refusal(opts, family, peer)
+        refusal = peer_refusal(opts, family, peer, sock.fileno(), here)
         if refusal:
             LOG.warn(f"refusing connection from {sockaddr_info(family, peer)} {refusal}")
             close_refused(conn)
@@ -854,7 +893,8 @@ class DatagramEndpoint(Endpoint):
     consumed: Callable[[], None] | None = None
     pending: list[tuple[bytes, Sockaddr]] | None = None
     # ip-recvttl, so-timestamp and the like: read with recvmsg() and log the ancillary
-    # messages (packetinfo.py); a oneshot RECVFROM reported them when it peeked
+    # messages (packetinfo.py); a oneshot RECVFROM reported them when it peeked, and only
+    # SOCKET-RECVFROM logs them again when it reads the datagram (as socat 1.7.4.4)
     ancillary: bool = False
     _got_one: bool = False
 
@@ -866,7 +906,7 @@ class DatagramEndpoint(Endpoint):
             data, sender = self.pending.pop(0)
         else:
             try:
-                if self.ancillary and not self.oneshot:
+                if self.ancillary:
                     from .packetinfo import receive
 
                     data, sender = receive(self.sock, max(size, 1))
@@ -948,7 +988,7 @@ def datagram_endpoint(sock: socket.socket, opts: OptionValues, label: str, ctx: 
                                                     packet_size=0)
     endpoint.sock = sock
     endpoint.null_eof = opts.flag(O.NULL_EOF)
-    endpoint.ancillary = not O.ANCILLARY_OPTIONS.isdisjoint(opts.values)
+    endpoint.ancillary = not O.ANCILLARY_OPTIONS.isdisjoint(opts.values) and not fields.get("oneshot")
     for name, value in fields.items():
         setattr(endpoint, name, value)
     return endpoint

@@ -82,7 +82,7 @@ def _listen(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
             S.accept_timeout_exit()
         peer = S.recvfrom_peek(sock)
         LOG.notice(f"accepting UDP connection from {S.sockaddr_info(sock.family, peer)}")
-        refusal = S.peer_refusal(opts, sock.family, peer)
+        refusal = S.peer_refusal(opts, sock.family, peer, sock.fileno(), None)  # socat: no local address
         if refusal:
             LOG.warn(f"refusing connection from {S.sockaddr_info(sock.family, peer)} {refusal}")
             sock.recvfrom(1)
@@ -107,7 +107,9 @@ def _sendto(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     opts = addr.options
     sock, target = _unbound_socket(opts, family, *addr.params)
     S.apply_connected_options(sock, opts)
-    return S.datagram_endpoint(sock, opts, f"UDP-SENDTO {S.sockaddr_info(sock.family, target)}", ctx, peer=target)
+    # socat's SENDTO reads log no ancillary messages (DATAGRAM and RECV ones do)
+    return S.datagram_endpoint(sock, opts, f"UDP-SENDTO {S.sockaddr_info(sock.family, target)}", ctx, peer=target,
+                               ancillary=False)
 
 
 def _datagram(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
@@ -119,7 +121,7 @@ def _datagram(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     S.apply_connected_options(sock, opts)
 
     def accept(sender: object) -> bool:
-        return S.peer_refusal(opts, sock.family, sender) is None  # type: ignore[arg-type]
+        return S.permitted_sender(opts, sock, sender)  # type: ignore[arg-type]
 
     return S.datagram_endpoint(sock, opts, f"UDP-DATAGRAM {S.sockaddr_info(sock.family, target)}", ctx,
                                peer=target, accept=accept)
@@ -139,7 +141,7 @@ def _recv(addr: ResolvedAddress, ctx: OpenContext, family: int) -> Endpoint:
     LOG.notice(f"receiving on {S.sockaddr_info(sock.family, sock.getsockname())}")
 
     def accept(sender: object) -> bool:
-        return S.peer_refusal(opts, sock.family, sender) is None  # type: ignore[arg-type]
+        return S.permitted_sender(opts, sock, sender)  # type: ignore[arg-type]
 
     endpoint = S.datagram_endpoint(sock, opts, "UDP-RECV", ctx, accept=accept)
     endpoint.receive_only = True

@@ -21,7 +21,7 @@ from ..options import OptionValues
 from ..registry import ResolvedAddress, address
 from . import sockets as S
 from . import unixnames as N
-from .common import OpenContext, apply_named_early, unlink_on_close
+from .common import OpenContext, apply_named_early, apply_named_owner, unlink_on_close
 
 FILE_GROUPS = (G.FD, G.SOCKET, G.NAMED, G.RETRY, G.UNIX)
 ABSTRACT_GROUPS = (G.FD, G.SOCKET, G.RETRY, G.UNIX)
@@ -40,7 +40,8 @@ def _socktype(addr: ResolvedAddress, default: int) -> int:
 
 
 def _connect(addr: ResolvedAddress, ctx: OpenContext, abstract: bool, fallback_dgram: bool) -> Endpoint:
-    """UNIX-CONNECT / UNIX-CLIENT: stream, or seqpacket/dgram when the server socket is one."""
+    """UNIX-CONNECT: a stream (or socktype=) socket; UNIX-CLIENT also seqpacket or dgram when
+    the server's socket is one (EPROTOTYPE), as in socat 1.7.4."""
     opts = addr.options
     N.check_bind_options(opts, "do not use both options bind and "
                          + ("unix-bind-tempname" if fallback_dgram else "unix-bind-tempnam"))
@@ -48,8 +49,8 @@ def _connect(addr: ResolvedAddress, ctx: OpenContext, abstract: bool, fallback_d
     LOG.notice(f"opening connection to {S.sockaddr_info(socket.AF_UNIX, path)}")
     retry = S.Retry.from_options(opts)
     tried = [_socktype(addr, socket.SOCK_STREAM)]
-    if O.SO_TYPE not in opts:
-        tried += [socket.SOCK_SEQPACKET] + ([socket.SOCK_DGRAM] if fallback_dgram else [])
+    if O.SO_TYPE not in opts and fallback_dgram:
+        tried += [socket.SOCK_SEQPACKET, socket.SOCK_DGRAM]  # UNIX-CLIENT only: UNIX-CONNECT fails as socat's
     attempt = 0
     while True:
         attempt += 1
@@ -104,21 +105,34 @@ def _bound(addr: ResolvedAddress, abstract: bool, kind: int) -> tuple[socket.soc
     sock = S.bound_socket(socket.AF_UNIX, kind, 0, opts, path)
     if not abstract:
         on_close = unlink_on_close(path, opts, default=True)
+        try:
+            apply_named_owner(path, opts)  # user=, group=, perm= of the socket's file entry
+        except BaseException:
+            for hook in on_close:
+                hook()
+            sock.close()
+            raise
     return sock, path, on_close
+
+
+def _cleaned_up_on_failure(on_close: list, wait: Callable[[], Endpoint]) -> Endpoint:
+    """Waiting for a peer (listen, recvfrom) may end in an error or a signal: the bound
+    name is removed then too, by the process that made it (not by a forked child)."""
+    parent_pid = os.getpid()
+    try:
+        return wait()
+    except BaseException:
+        if os.getpid() == parent_pid:
+            for hook in on_close:
+                hook()
+        raise
 
 
 def _listen(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
     opts = addr.options
     kind = _socktype(addr, socket.SOCK_STREAM)
     sock, path, on_close = _bound(addr, abstract, kind)
-    parent_pid = os.getpid()
-    try:
-        conn = S.listen_and_accept(ctx, opts, sock, on_close)
-    except BaseException:
-        if os.getpid() == parent_pid:
-            for hook in on_close:
-                hook()
-        raise
+    conn = _cleaned_up_on_failure(on_close, lambda: S.listen_and_accept(ctx, opts, sock, on_close))
     S.apply_connected_options(conn, opts)
     endpoint = S.stream_endpoint(conn, opts, f"UNIX {path!r}", ctx, keeps_boundaries=kind != socket.SOCK_STREAM)
     endpoint.on_close.extend(on_close)
@@ -137,7 +151,8 @@ def _sendto(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint
         sock.close()
         raise
     S.apply_connected_options(sock, opts)
-    endpoint = S.datagram_endpoint(sock, opts, f"UNIX-SENDTO {path!r}", ctx, peer=path)
+    endpoint = S.datagram_endpoint(sock, opts, f"UNIX-SENDTO {path!r}", ctx, peer=path,
+                                   ancillary=False)  # as socat's SENDTO reads: no ancillary messages logged
     if isinstance(local, str) and not abstract:
         endpoint.on_close.extend(unlink_on_close(local, opts, default=True))  # socat: unlink-close default
     return endpoint
@@ -146,7 +161,7 @@ def _sendto(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint
 def _recvfrom(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
     opts = addr.options
     sock, path, on_close = _bound(addr, abstract, _socktype(addr, socket.SOCK_DGRAM))
-    endpoint = recvfrom_endpoint(ctx, opts, sock, on_close)
+    endpoint = _cleaned_up_on_failure(on_close, lambda: recvfrom_endpoint(ctx, opts, sock, on_close))
     endpoint.on_close.extend(on_close)
     return endpoint
 

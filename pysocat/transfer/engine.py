@@ -95,7 +95,10 @@ class Relay:
             self.directions.append(_Direction(left, right, ">", self.stats.left_to_right, 1))
         if settings.direction != "left-to-right" and right.read_fd is not None and left.write_fd is not None:
             self.directions.append(_Direction(right, left, "<", self.stats.right_to_left, 2))
-        self.buffer = bytearray(settings.bufsize)
+        try:
+            self.buffer = bytearray(settings.bufsize)  # allocated up front, as socat does
+        except (MemoryError, OverflowError):
+            raise SocatError("posix_memalign(): Cannot allocate memory") from None
         self.log_transfers = True
         for direction in self.directions:
             target = type(direction.target)

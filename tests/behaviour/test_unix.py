@@ -138,7 +138,7 @@ def test_unix_recvfrom_replies_to_the_sender(tmp_path):
         stop(server)
 
 
-def test_unix_client_falls_back_to_datagram_and_connect_to_seqpacket(tmp_path):
+def test_unix_client_falls_back_to_datagram_and_to_seqpacket(tmp_path):
     path = str(tmp_path / "dgram")
     receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     receiver.bind(path)
@@ -151,7 +151,10 @@ def test_unix_client_falls_back_to_datagram_and_connect_to_seqpacket(tmp_path):
     listener.bind(seq)
     listener.listen()
     listener.settimeout(20)
-    client = spawn("pysocat", "-u", "-b", "3", "-", f"UNIX-CONNECT:{seq}", stdin=__import__("subprocess").PIPE)
+    refused = run_pysocat("-u", "-", f"UNIX-CONNECT:{seq}", input=b"x")  # socat: UNIX-CONNECT does not fall back
+    assert refused.returncode == 1
+    assert diagnostics(refused.stderr)[-1].endswith(": Protocol wrong type for socket")
+    client = spawn("pysocat", "-u", "-b", "3", "-", f"UNIX-CLIENT:{seq}", stdin=__import__("subprocess").PIPE)
     try:
         conn, _ = listener.accept()
         client.stdin.write(b"abcdef")
