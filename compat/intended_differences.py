@@ -136,13 +136,15 @@ INTENDED_DIFFERENCES: dict[str, dict[str, str]] = {
         "reason": "SOCKETPAIR, SHELL and ACCEPT-FD (ACCEPT) are new address types in socat 1.8; 1.7.4 says "
                   "`E unknown device/address`. (Scenarios that need them working are skipped under 1.7.)",
     },
-    "libwrap-unsupported": {
+    "libwrap-daemon-name": {
         "socat": "any",
-        "reason": "pysocat has no libwrap (-V: #undef WITH_LIBWRAP). Its options (tcpwrappers, tcpwrap, "
-                  "tcpwrap-etc, hosts-allow, hosts-deny, ...) parse where socat's do (RANGE group), but an "
-                  "address given one fails at once: `E option \"tcpwrappers\": libwrap (tcp wrappers) is not "
-                  "supported by pysocat`, exit 1, instead of serving peers tcpwrappers would refuse. socat "
-                  "with libwrap (Debian's 1.7.4.4) applies them; socat built without it does not know them.",
+        "reason": "tcpwrap without a value passes libwrap the program name as daemon name, as socat does; "
+                  "pysocat's program name is pysocat (socat when invoked through a link named socat, or the "
+                  "-lp value), so hosts.allow lines written for `socat:` match pysocat only with tcpwrap=socat, "
+                  "-lp socat or the socat link. libwrap itself is real (ctypes on libwrap.so.0, loaded only when "
+                  "an address has a tcpwrap option; -V says #define WITH_LIBWRAP 1 only where it loads; where it "
+                  "does not, such an address fails at open: `E option \"tcpwrappers\": libwrap (tcp wrappers) is "
+                  "not available: <reason>`).",
     },
     "env-socat-prefix-always": {
         "socat": "any",

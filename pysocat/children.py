@@ -35,9 +35,11 @@ class Child:
 
 _children: dict[int, Child] = {}
 failed_children = 0
+forwarded_signals: set[int] = set()  # signals passed on to children (sighup, sigint, sigquit options)
 # What a registered child's failure does: "warn" (socat 1.8: W, exit 1 at the end), "exit"
 # (socat 1.7.4 while the addresses are open: E, and ChildFailed ends the run at once, from
 # the SIGCHLD handler as in socat), "ignore" (socat 1.7.4 once the transfer is over: info).
+
 on_failure = "warn"
 
 

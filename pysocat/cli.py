@@ -269,10 +269,9 @@ def _usage_text(level: int, brief: bool = False) -> str:
 
 
 def _signal_handler(signum: int, _frame: object) -> None:
-    from .addresses.exec import forwarded_signals
-    from . import children
+    from . import children  # imported already (the handlers' installer did): nothing to load here
 
-    if signum in forwarded_signals:
+    if signum in children.forwarded_signals:
         children.forward_signal(signum)
         return
     raise SignalExit(signum)

@@ -137,6 +137,11 @@ WAIT_SLAVE = option("pty-wait-slave", BOOL, G.PTY, "EARLY", "wait until the slav
                     ("wait-slave", "waitslave"), common=True)
 PTY_INTERVAL = option("pty-interval", TIMEVAL, G.PTY, "EARLY", "poll interval for wait-slave",
                       ("pty-intervall",))
+# socat's choice of pty allocation; on Linux openpty() itself opens /dev/ptmx, so both give the same pty
+PTMX = option("ptmx", BOOL, G.PTY, "BIGEN", "allocate the pty through /dev/ptmx (accepted: pysocat's "
+              "openpty() opens /dev/ptmx on Linux, the same as openpty)")
+OPENPTY = option("openpty", BOOL, G.PTY, "BIGEN", "allocate the pty with openpty() (accepted: the same "
+                 "pty as ptmx on Linux)")
 
 # ---------------------------------------------------------------- READLINE
 HISTORY = option("history", STRING, G.READLINE, "LATE", "read and write the line history in this file",
@@ -345,15 +350,15 @@ FOREVER = option("forever", BOOL, G.RETRY, "INIT", "retry a failed connect or li
 INTERVAL = option("interval", TIMESPEC, G.RETRY, "INIT", "seconds between retries (default 1)")
 RANGE_OPT = option("range", STRING, G.RANGE, "ACCEPT", "accept peers from <addr>/<bits> or <addr>:<mask> only",
                    common=True)
-TCPWRAP = option("tcpwrappers", STRING_NULL_DASH, G.RANGE, "ACCEPT", "libwrap access control (not supported)",
+TCPWRAP = option("tcpwrappers", STRING_NULL_DASH, G.RANGE, "ACCEPT", "libwrap access control: hosts.allow/hosts.deny decide, daemon name <name> (default: the program name)",
                  ("libwrap", "tcpwrap", "tcpwrapper", "wrap"))
 TCPWRAP_ETC = option("tcpwrap-etc", STRING, G.RANGE, "ACCEPT", "libwrap: the directory of hosts.allow and "
-                     "hosts.deny (not supported)", ("tcpwrap-dir",))
+                     "hosts.deny", ("tcpwrap-dir",))
 TCPWRAP_ALLOW = option("tcpwrap-hosts-allow-table", STRING, G.RANGE, "ACCEPT", "libwrap: the hosts.allow file "
-                       "(not supported)", ("allow-table", "hosts-allow"))
+                       "(instead of /etc/hosts.allow)", ("allow-table", "hosts-allow"))
 TCPWRAP_DENY = option("tcpwrap-hosts-deny-table", STRING, G.RANGE, "ACCEPT", "libwrap: the hosts.deny file "
-                      "(not supported)", ("deny-table", "hosts-deny"))
-# every libwrap option: pysocat has no libwrap, so an address given one fails (check_unsupported)
+                      "(instead of /etc/hosts.deny)", ("deny-table", "hosts-deny"))
+# every libwrap option: any one turns the hosts_access() check on (addresses/tcpwrap.py)
 TCPWRAP_OPTIONS = (TCPWRAP, TCPWRAP_ETC, TCPWRAP_ALLOW, TCPWRAP_DENY)
 BACKLOG = option("backlog", INT, G.LISTEN, "LISTEN", "the listen() queue length (default 5)", common=True)
 ACCEPT_TIMEOUT = option("accept-timeout", TIMEVAL, G.LISTEN, "PASTLISTEN", "give up waiting for a peer after this time",

@@ -423,6 +423,11 @@ def features() -> list[tuple[str, bool]]:
     # group-derived features: an address type that takes the group's options implements it
     groups = frozenset().union(*(a.groups for a in ALL_ADDRESSES))
     have |= {name for name in ("IP4", "IP6", "LISTEN", "RETRY") if Group(name) in groups}
+    if Group.RANGE in groups:  # tcpwrap options: only where libwrap.so.0 really loads
+        from .net import libwrap
+
+        if libwrap.available():
+            have.add("LIBWRAP")
     return [(name, name in have) for name in SOCAT_FEATURE_ORDER]
 
 

@@ -35,7 +35,6 @@ from .pty import check_speeds
 
 EXEC_GROUPS = (G.FD, G.FIFO, G.SOCKET, G.EXEC, G.FORK, G.TERMIOS, G.PTY, G.PARENT, G.UNIX)
 FORWARDABLE = {O.SIGHUP: signal.SIGHUP, O.SIGINT: signal.SIGINT, O.SIGQUIT: signal.SIGQUIT}
-forwarded_signals: set[int] = set()  # signals the command line passes on to children
 
 SYSTEM_SHELL = "/bin/sh"
 
@@ -174,7 +173,7 @@ def spawn(addr: ResolvedAddress, ctx: OpenContext, program: Program) -> Endpoint
     children.register(pid, program.argv[0])
     for opt, signum in FORWARDABLE.items():
         if opt in opts:
-            forwarded_signals.add(signum)
+            children.forwarded_signals.add(signum)
     endpoint = ChildEndpoint(
         f"child {pid}",
         parent_read if ctx.readable else None,

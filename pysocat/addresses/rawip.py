@@ -108,16 +108,26 @@ def _listening_family(opts: OptionValues, family: int) -> int:
 
 
 def _range_check(opts: OptionValues, family: int) -> Callable[[S.Sockaddr], bool] | None:
-    """The accept callback for reads under range= (socat's xiocheckpeer), or None."""
-    if O.RANGE_OPT not in opts:
+    """The accept callback for reads under range= or tcpwrap (socat's xiocheckpeer), or None."""
+    wrapped = any(opt in opts for opt in O.TCPWRAP_OPTIONS)
+    if O.RANGE_OPT not in opts and not wrapped:
         return None
-    network = S.parse_range(str(opts.get(O.RANGE_OPT)))
+    S.check_unsupported(opts)
+    network = S.parse_range(str(opts.get(O.RANGE_OPT))) if O.RANGE_OPT in opts else None
 
     def accept(sender: S.Sockaddr) -> bool:
-        if S.in_range(network, family, sender):
+        if network is not None and not S.in_range(network, family, sender):
+            LOG.warn(f"refusing connection from {S.sockaddr_info(family, sender)} due to range option")
+            return False
+        if not wrapped:
             return True
-        LOG.warn(f"refusing connection from {S.sockaddr_info(family, sender)} due to range option")
-        return False
+        from .tcpwrap import refusal
+
+        local = ("::", 0, 0, 0) if family == socket.AF_INET6 else ("0.0.0.0", 0)  # socat's zeroed one
+        reason = refusal(opts, -1, family, sender, local, S.sockaddr_info(family, sender))
+        if reason:
+            LOG.warn(f"refusing connection from {S.sockaddr_info(family, sender)} {reason}")
+        return reason is None
 
     return accept
 

@@ -1006,12 +1006,14 @@ def recvfrom_peek(sock: socket.socket) -> Sockaddr:
             raise SocatError(f"recvfrom({sock.fileno()}, ..., MSG_PEEK): {strerror(err)}") from None
 
 
-def permitted_by_options(opts: OptionValues, family: int) -> Callable[[Sockaddr], bool]:
+def permitted_by_options(opts: OptionValues, family: int, fd: int = -1) -> Callable[[Sockaddr], bool]:
     """The sender check of socat's xiocheckpeer() for a RECVFROM loop: range=, sourceport=,
-    lowport, with socat's W line for a refused sender and I line for a permitted one."""
+    lowport, tcpwrap (libwrap gets the socket `fd` and, as from socat, no local address),
+    with socat's W line for a refused sender and I line for a permitted one."""
+    check_unsupported(opts)
 
     def permitted(sender: Sockaddr) -> bool:
-        refusal = peer_refusal(opts, family, sender)
+        refusal = peer_refusal(opts, family, sender, fd, None)
         if refusal:
             LOG.warn(f"refusing connection from {sockaddr_info(family, sender)} {refusal}")
             return False

@@ -176,7 +176,7 @@ def recvfrom_endpoint(ctx: OpenContext, opts: OptionValues, sock: socket.socket,
         return S.datagram_endpoint(sock, opts, "recvfrom", ctx, follow_sender=True, oneshot=True, consumed=consumed)
 
     return S.recvfrom_loop(opts, sock, f"on {S.sockaddr_info(sock.family, local)}",
-                           S.permitted_by_options(opts, sock.family), handle, on_close, ctx=ctx)
+                           S.permitted_by_options(opts, sock.family, sock.fileno()), handle, on_close, ctx=ctx)
 
 
 def _recv(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:

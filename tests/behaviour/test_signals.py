@@ -5,6 +5,7 @@ relay goes on (socat 1.8); the -L lock file is removed on a signal; no traceback
 from __future__ import annotations
 
 import signal
+import time
 import subprocess
 from pathlib import Path
 
@@ -64,9 +65,15 @@ def test_sigusr1_logs_statistics_and_goes_on(tmp_path):
     proc, log = _running_relay("pysocat", tmp_path, "--statistics")
     proc.stdin.write(b"12345")
     proc.stdin.flush()
-    assert proc.stdout.read(5) == b"12345"  # relayed: the counters now hold one block
-    proc.send_signal(signal.SIGUSR1)
-    wait_for(lambda: "STATISTICS: left to right: 1 packets(s), 5 byte(s)" in log.read_text(), 15)
+    assert proc.stdout.read(5) == b"12345"  # relayed: the counters hold one block once the write returned
+
+    def reported() -> bool:
+        # the block is on stdout a moment before the relay counts it: ask again until it has
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.1)
+        return "STATISTICS: left to right: 1 packets(s), 5 byte(s)" in log.read_text()
+
+    wait_for(reported, 15)
     assert proc.poll() is None  # still relaying
     proc.stdin.write(b"678")
     proc.stdin.close()

@@ -344,7 +344,6 @@ def test_lowport_uses_a_privileged_source_port():
 @pytest.mark.parametrize("address,message", [
     ("TCP:x", "E TCP: wrong number of parameters (1 instead of 2): usage: TCP:<host>:<port>"),
     ("tcp4-listen", "E tcp4-listen: wrong number of parameters (0 instead of 1): usage: tcp4-listen:<port>"),
-    ("TCP-LISTEN:1,tcpwrap=x", 'E option "tcpwrappers": libwrap (tcp wrappers) is not supported by pysocat'),
     ("TCP:1.2.3.4:5,unlink-early", 'E parseopts_table(): option "unlink-early" not supported with this address type'),
 ])
 def test_usage_errors(address: str, message: str):
