@@ -1,10 +1,11 @@
 """One end of a TUN tunnel through the pysocat command line, as the tunnel tests start it.
 
-    python -m tests.tun.framed_tunnel TUN-ADDRESS STREAM-ADDRESS [rfc4571|wide|udp|offload]
+    python -m tests.tun.framed_tunnel TUN-ADDRESS STREAM-ADDRESS [rfc4571|wide|udp|offload|unframed]
 
 Translates the mode into the options a user writes and runs `pysocat -d -d TUN STREAM`:
 rfc4571 adds `,framed`, wide `,framed=wide`, offload `,framed` (the TUN carries
-tun-offload itself), udp nothing (a datagram transport keeps boundaries already).
+tun-offload itself), udp nothing (a datagram transport keeps boundaries already), unframed
+nothing (socat's own command, which loses them over a stream).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 
 from tests.conftest import pysocat_command
 
-OPTIONS = {"rfc4571": ",framed", "wide": ",framed=wide", "offload": ",framed", "udp": ""}
+OPTIONS = {"rfc4571": ",framed", "wide": ",framed=wide", "offload": ",framed", "udp": "", "unframed": ""}
 
 
 def main(argv: list[str]) -> int:

@@ -207,3 +207,59 @@ def test_offload_on_both_ends_carries_super_packets(veth_pair):
 
 
 # offload on one end only (fallback to plain frames): tests/tun/test_offload_fallback.py
+
+
+
+def _tunnel_waiting(ns: Namespace, tun: str, stream: str, text: str, mode: str = "rfc4571"):
+    from tests.tun.conftest import LoggedProcess
+
+    logged = LoggedProcess(ns.popen(*TUNNEL, tun, stream, mode, cwd=ROOT))
+    logged.wait_for(text, 30)
+    return logged
+
+
+def _unix_pair(tmp_path: Path, left: Namespace, right: Namespace, kind: str) -> object:
+    """A framed tunnel over a UNIX socket (a file that both namespaces see)."""
+    path = str(tmp_path / "tunnel.sock")
+    _tunnel_waiting(right, f"TUN:198.18.3.2/24,iff-up,tun-name=pstu{kind}", f"UNIX-LISTEN:{path}", "listening on")
+    return tunnel(left, f"TUN:198.18.3.1/24,iff-up,tun-name=pstu{kind}", f"UNIX-CONNECT:{path}")
+
+
+def _exec_pair(tmp_path: Path, left: Namespace, right: Namespace, kind: str) -> object:
+    """`TUN:… EXEC:'<reach the far side> pysocat STDIO,framed TUN:…',framed`: the ssh form
+    of the tunnel, with `ip netns exec` in place of ssh."""
+    from tests.conftest import pysocat_command
+
+    far = " ".join(["ip", "netns", "exec", right.name, *pysocat_command(), "STDIO,framed",
+                    f"TUN:198.18.3.2/24,iff-up,tun-name=pstu{kind}"])
+    return tunnel(left, f"TUN:198.18.3.1/24,iff-up,tun-name=pstu{kind}", f"EXEC:'{far}'")  # quoted: its commas
+
+
+@pytest.mark.parametrize("transport, kind", [("unix", ""), ("exec", ""), ("unix", ",tun-type=tap")],
+                         ids=["tun-over-unix", "tun-over-exec", "tap-over-unix"])
+def test_framed_tunnel_over_unix_and_exec_carries_ping_and_64mb(make_netns, tmp_path, transport, kind):
+    """framed keeps packet boundaries on any stream: a UNIX socket, a program's stdio (the
+    ssh tunnel), and TAP's Ethernet frames as well as TUN's IP packets."""
+    left, right = make_netns(), make_netns()
+    maker = _unix_pair if transport == "unix" else _exec_pair
+    client = maker(tmp_path, left, right, kind)
+    result = left.run("ping", "-c", "3", "-i", "0.2", "-W", "3", "198.18.3.2", check=False)
+    assert b"3 received" in result.stdout, result.stdout.decode() + client.text
+    assert_tcp_transfer(left, right, "198.18.3.2", 64 * 1024 * 1024)
+
+
+def test_unframed_tun_over_tcp_behaves_as_socat_and_warns(veth_pair):
+    """socat's own command, without framed: the TUN keeps the kernel's MTU, small pings still
+    cross (one packet per TCP segment, as they do through socat), and each end says once
+    that packet boundaries are lost and that framed keeps them."""
+    left, right = veth_pair
+    server = _tunnel_waiting(right, "TUN:198.18.5.2/24,iff-up,tun-name=pstn", "TCP4-LISTEN:5556,reuseaddr",
+                             "listening on", "unframed")
+    client = tunnel(left, "TUN:198.18.5.1/24,iff-up,tun-name=pstn", "TCP4:192.0.2.2:5556", "unframed")
+    server.wait_for("starting data transfer loop", 30)
+    assert left.link("pstn")["mtu"] == 1500
+    result = left.run("ping", "-c", "3", "-i", "0.3", "-W", "3", "198.18.5.2", check=False)
+    assert b"3 received" in result.stdout, result.stdout.decode() + client.text + server.text
+    for end in (client, server):
+        warnings = [line for line in end.lines if " W " in line and "without their boundaries" in line]
+        assert len(warnings) == 1 and '"framed"' in warnings[0], end.text
