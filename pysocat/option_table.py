@@ -350,7 +350,8 @@ FOREVER = option("forever", BOOL, G.RETRY, "INIT", "retry a failed connect or li
 INTERVAL = option("interval", TIMESPEC, G.RETRY, "INIT", "seconds between retries (default 1)")
 RANGE_OPT = option("range", STRING, G.RANGE, "ACCEPT", "accept peers from <addr>/<bits> or <addr>:<mask> only",
                    common=True)
-TCPWRAP = option("tcpwrappers", STRING_NULL_DASH, G.RANGE, "ACCEPT", "libwrap access control: hosts.allow/hosts.deny decide, daemon name <name> (default: the program name)",
+TCPWRAP = option("tcpwrappers", STRING_NULL_DASH, G.RANGE, "ACCEPT", "libwrap access control: hosts.allow/hosts.deny "
+                 "decide, daemon name <name> (default: the program name)",
                  ("libwrap", "tcpwrap", "tcpwrapper", "wrap"))
 TCPWRAP_ETC = option("tcpwrap-etc", STRING, G.RANGE, "ACCEPT", "libwrap: the directory of hosts.allow and "
                      "hosts.deny", ("tcpwrap-dir",))

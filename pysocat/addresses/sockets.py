@@ -599,7 +599,13 @@ def peer_refusal(opts: OptionValues, family: int, peer: Sockaddr, fd: int = -1,
     the local address (None: one socat leaves unset, see tcpwrap.TcpWrap.permits)."""
     if isinstance(peer, RawAddress):  # a generic socket's range is <dalan addr>:<dalan mask>
         permitted = O.RANGE_OPT not in opts or RawRange.parse(str(opts.get(O.RANGE_OPT))).permits(peer)
-        return None if permitted else "due to range option"
+        if not permitted:
+            return "due to range option"
+        if any(opt in opts for opt in O.TCPWRAP_OPTIONS):  # an IP generic socket: socat asks libwrap too
+            from . import tcpwrap
+
+            return tcpwrap.raw_refusal(opts, fd, peer, local)  # type: ignore[arg-type]
+        return None
     if family not in (socket.AF_INET, socket.AF_INET6):
         return None
     if O.RANGE_OPT in opts and not in_range(parse_range(str(opts.get(O.RANGE_OPT))), family, peer):

@@ -69,6 +69,27 @@ class TcpWrap:
         return allowed
 
 
+def raw_refusal(opts: OptionValues, fd: int, peer: object, local: object) -> str | None:
+    """refusal() for a generic socket's addresses (rawaddr.RawAddress): IPv4 and IPv6 ones."""
+    client, server = _inet(peer), _inet(local)
+    if client is None:
+        return None
+    family = peer.family  # type: ignore[attr-defined]
+    return refusal(opts, fd, family, client, server, peer.info())  # type: ignore[attr-defined]
+
+
+def _inet(raw: object) -> tuple | None:
+    """A RawAddress of AF_INET/AF_INET6 as Python's (host, port[, flow, scope]) tuple."""
+    family, data = getattr(raw, "family", None), getattr(raw, "data", b"")
+    if family == socket.AF_INET and len(data) >= 6:
+        return socket.inet_ntop(socket.AF_INET, data[2:6]), int.from_bytes(data[0:2], "big")
+    if family == socket.AF_INET6 and len(data) >= 22:
+        scope = int.from_bytes(data[22:26], "little") if len(data) >= 26 else 0
+        return (socket.inet_ntop(socket.AF_INET6, data[6:22]), int.from_bytes(data[0:2], "big"),
+                int.from_bytes(data[2:6], "big"), scope)
+    return None
+
+
 def _bare(host: object) -> str:
     return str(host).split("%")[0]
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.behaviour.helpers import no_traceback, spawn
 from tests.behaviour.net_helpers import free_port, normalised, stop, wait_tcp, wait_udp
-from tests.conftest import SOCAT, diagnostics, needs_socat, pysocat_command, run_pysocat
+from tests.conftest import diagnostics, needs_socat, pysocat_command, run_pysocat
 
 from pysocat.net import libwrap
 
@@ -204,3 +204,19 @@ sys.stdout.write(repr(data) + "\\n" + server.stderr.read().decode())
     out = result.stdout.decode()
     assert out.startswith("b'six\\n'"), (out, result.stderr.decode())
     assert "refusing" not in out
+
+
+def test_a_generic_ipv4_listen_socket_is_wrapped_too(tmp_path: Path) -> None:
+    """SOCKET-LISTEN:2:6:<sockaddr>: socat asks libwrap for an AF_INET generic socket too."""
+    etc = tables(tmp_path, "pysocat: 127.0.0.1\n")
+    port = free_port()
+    sockaddr = "".join(f"x{b:02x}" for b in port.to_bytes(2, "big") + bytes([127, 0, 0, 1]) + bytes(8))
+    proc = spawn("pysocat", "-d", "-d", f"SOCKET-LISTEN:2:6:{sockaddr},reuseaddr,fork,tcpwrap-etc={etc}", "PIPE",
+                 start_new_session=True)
+    wait_tcp(port, proc)
+    try:
+        assert tcp_exchange(port, "127.0.0.2") == b""
+        assert tcp_exchange(port, "127.0.0.1") == b"ping\n"
+    finally:
+        _out, err = stop(proc)
+    assert "W refusing connection from AF=2 127.0.0.2:<port> due to tcpwrapper option" in warnings_and_permits(err)
