@@ -2,8 +2,9 @@
 through socat and pysocat in the same run, as a table with ratios.
 
 Configurations: the underlay itself (veth, no tunnel); socat TUN over TCP and over UDP;
-pysocat TUN over UDP, over framed TCP (auto-MTU), over framed TCP with tun-offload, and
-with tun-offload on the near end only (the fallback to plain frames).
+pysocat TUN over UDP, over framed TCP (auto-MTU), over framed TCP with tun-offload, with
+tun-offload on the near end only (the fallback to plain frames), and over framed TLS
+(OPENSSL, with a certificate made for the run).
 A configuration pysocat cannot run yet is reported as such, not left out.
 Goals (TUN issue): framed >= 10x socat TUN/UDP; framed+offload >= 60% of the underlay
 and >= 15x socat TUN/UDP; pysocat TUN/UDP >= socat TUN/UDP; framed ping <= 1.2x socat
@@ -49,7 +50,25 @@ def configurations(found: dict[str, str]) -> list[tuple[str, list[str] | None, l
             ("pysocat framed TCP, offload one end", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
              [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun + ",tun-offload"]),
         ]
+        certificate = _certificate()
+        if certificate:
+            tls = f"cert={certificate[0]},key={certificate[1]}"
+            configs.append(("pysocat framed TLS", [pysocat, f"OPENSSL-LISTEN:{PORT},reuseaddr,framed,{tls},verify=0", right_tun],
+                            [pysocat, f"OPENSSL:{RIGHT_UNDERLAY}:{PORT},framed,verify=0", left_tun]))
     return configs
+
+
+def _certificate() -> tuple[str, str] | None:
+    """A throw-away self-signed certificate and key for the TLS row (openssl req)."""
+    if not shutil.which("openssl"):
+        return None
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="bench-tun-tls-")
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                           "-days", "1", "-subj", "/CN=bench"], capture_output=True)
+    return (cert, key) if made.returncode == 0 else None
 
 
 def iperf(pair: NamespacePair, server: str) -> float | None:

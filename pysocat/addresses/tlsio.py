@@ -188,6 +188,10 @@ class TLSSession:
             try:
                 data = self.obj.read(size)
             except ssl.SSLWantReadError:
+                if self.outgoing.pending:
+                    # what the records read so far made OpenSSL answer (a renegotiation's
+                    # reply or refusal): the peer waits for it before it sends more
+                    self._send_quietly()
                 if self.eof_fed:
                     return None
                 try:

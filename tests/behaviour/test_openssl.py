@@ -117,6 +117,24 @@ def test_openssl_s_client_against_listen(certs: Path) -> None:
     assert "N SSL proto version used: TLSv1.3" in diagnostics(err)
 
 
+@pytest.mark.parametrize("tool", ["pysocat", pytest.param("socat", marks=needs_socat)])
+def test_a_refused_renegotiation_reaches_the_client(certs: Path, tool: str) -> None:
+    """socat's OPENSSLRENEG1: s_client asks for a TLS 1.2 renegotiation ("R"); OpenSSL
+    refuses it, and the refusal must be sent (s_client then stops with "no renegotiation")
+    rather than left in pysocat's buffer, where s_client would wait for ever."""
+    server, port = _server(tool, certs, "cert=server.pem,verify=0")
+    try:
+        client = subprocess.Popen([OPENSSL, "s_client", "-4", "-tls1_2", "-connect", f"127.0.0.1:{port}"], cwd=certs,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert client.stdin is not None
+        client.stdin.write(b"R\n")
+        client.stdin.flush()
+        out, _ = client.communicate(timeout=20)  # with the refusal unsent: a TimeoutExpired here
+    finally:
+        stop(server)
+    assert b"no renegotiation" in out
+
+
 @needs_socat
 @pytest.mark.parametrize("server_tool, client_tool", [("socat", "pysocat"), ("pysocat", "socat"),
                                                       ("pysocat", "pysocat")])
