@@ -100,15 +100,7 @@ def _new_socket(family: int, socktype: int, protocol: int) -> RawSocket:
 
 def _bound_socket(opts: OptionValues, family: int, socktype: int, protocol: int,
                   local: RawAddress | None) -> RawSocket:
-    sock = _new_socket(family, socktype, protocol)
-    try:
-        S.apply_socket_options(sock, opts)
-        if local is not None:
-            S.bind_socket(sock, local)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    return S.bound_socket(family, socktype, protocol, opts, local, new=_new_socket)  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------- SOCKET-CONNECT

@@ -90,15 +90,7 @@ def _raw_socket(opts: OptionValues, family: int, proto: int, local: tuple | None
     proto = int(opts.get(O.SO_PROTOCOL, proto))  # type: ignore[arg-type]
     if proto < 0:  # Python reads -1 as "the default protocol"; the kernel refuses any negative one
         raise SocatError(f"socket({int(family)}, {socktype}, {proto}): {os.strerror(errno.EINVAL)}")
-    sock = S.new_socket(family, socktype, proto)
-    try:
-        S.apply_socket_options(sock, opts)
-        if local is not None:
-            S.bind_socket(sock, local)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    return S.bound_socket(family, socktype, proto, opts, local)
 
 
 def _listening_family(opts: OptionValues, family: int) -> int:

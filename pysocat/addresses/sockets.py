@@ -370,12 +370,15 @@ def new_socket(family: int, socktype: int, proto: int) -> socket.socket:
     return sock
 
 
-def bound_socket(family: int, socktype: int, proto: int, opts: OptionValues, local: Sockaddr) -> socket.socket:
-    """A new socket with its options applied and bound to `local` (closed again on failure)."""
-    sock = new_socket(family, socktype, proto)
+def bound_socket(family: int, socktype: int, proto: int, opts: OptionValues, local: Sockaddr | None,
+                 new: Callable[[int, int, int], socket.socket] = new_socket) -> socket.socket:
+    """A new socket (made by `new`: a generic address's raw-address one) with its options
+    applied and bound to `local` unless that is None; closed again on failure."""
+    sock = new(family, socktype, proto)
     try:
         apply_socket_options(sock, opts)
-        bind_socket(sock, local)
+        if local is not None:
+            bind_socket(sock, local)
     except BaseException:
         sock.close()
         raise
