@@ -343,11 +343,7 @@ def open_client(addr: ResolvedAddress, ctx: OpenContext) -> "TLSEndpoint":
         sock = S.new_socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             S.apply_socket_options(sock, opts)
-            local = S.local_bind_address(opts, family, socket.SOCK_STREAM)
-            if opts.flag(O.LOWPORT):
-                S.bind_lowport(sock, local or (("0.0.0.0" if family == socket.AF_INET else "::"), 0))
-            elif local is not None:
-                S.bind_socket(sock, local)
+            S.bind_ip_client(sock, opts, family, socket.SOCK_STREAM)
             timeout = opts.get(O.CONNECT_TIMEOUT)
             if not S.connect_socket(sock, target, float(timeout) if timeout is not None else None,  # type: ignore[arg-type]
                                     level):

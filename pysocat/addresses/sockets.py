@@ -415,6 +415,15 @@ def local_bind_address(opts: OptionValues, family: int, socktype: int) -> tuple 
     return addr
 
 
+def bind_ip_client(sock: socket.socket, opts: OptionValues, family: int, socktype: int) -> None:
+    """bind=, sourceport= and lowport on an IP socket before it connects or sends."""
+    local = local_bind_address(opts, family, socktype)
+    if opts.flag(O.LOWPORT):
+        bind_lowport(sock, local or (("0.0.0.0" if family == socket.AF_INET else "::"), 0))
+    elif local is not None:
+        bind_socket(sock, local)
+
+
 def bind_lowport(sock: socket.socket, addr: tuple) -> None:
     """lowport: the first free privileged port from 1023 down to 640, as socat does."""
     for port in range(1023, 639, -1):
@@ -490,12 +499,10 @@ def connect_ip(ctx: OpenContext, opts: OptionValues, family: int, socktype: int,
         sock = new_socket(family, socktype, proto)
         try:
             apply_socket_options(sock, opts)
-            ip = family in (socket.AF_INET, socket.AF_INET6)
-            local = local_bind_address(opts, family, socktype) if ip else local_other
-            if ip and opts.flag(O.LOWPORT):
-                bind_lowport(sock, local or (("0.0.0.0" if family == socket.AF_INET else "::"), 0))
-            elif local is not None:
-                bind_socket(sock, local)
+            if family in (socket.AF_INET, socket.AF_INET6):
+                bind_ip_client(sock, opts, family, socktype)
+            elif local_other is not None:
+                bind_socket(sock, local_other)
             timeout = opts.get(O.CONNECT_TIMEOUT)
             if connect_socket(sock, target, float(timeout) if timeout is not None else None,  # type: ignore[arg-type]
                               level):

@@ -46,11 +46,7 @@ def _unbound_socket(opts: OptionValues, family: int, host: str, port: str) -> tu
     sock = S.new_socket(family, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     try:
         S.apply_socket_options(sock, opts)
-        local = S.local_bind_address(opts, family, socket.SOCK_DGRAM)
-        if opts.flag(O.LOWPORT):
-            S.bind_lowport(sock, local or (("0.0.0.0" if family == socket.AF_INET else "::"), 0))
-        elif local is not None:
-            S.bind_socket(sock, local)
+        S.bind_ip_client(sock, opts, family, socket.SOCK_DGRAM)
     except BaseException:
         sock.close()
         raise
