@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import select
 import socket
+import stat
+import time
 from .record import dataclass, field
 from collections.abc import Callable
 
@@ -66,6 +68,14 @@ def policy_from_options(opts: OptionValues) -> TransferPolicy:
     )
 
 
+# A packet endpoint with batch > 1 takes what is queued behind a packet in the same wake-up
+# only when the link is busy: a packet within BUSY_GAP seconds of the last one, or one of
+# BULK_PACKET bytes or more (bulk traffic comes in full-sized packets).
+BUSY_GAP = 0.0005
+BULK_PACKET = 1024
+IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024  # buffers one writev() takes
+
+
 @dataclass
 class Endpoint:
     """An opened address as the engine sees it."""
@@ -101,6 +111,11 @@ class Endpoint:
             return None
         if self.batch == 1:
             return [data]
+        now = time.monotonic()
+        busy = now - self._last_read < BUSY_GAP or len(data) >= BULK_PACKET
+        self._last_read = now
+        if not busy:
+            return [data]  # an idle link (a ping): the extra read would only find EAGAIN, and delay this one
         packets = [data]
         while len(packets) < self.batch:  # what is already queued, without another poll
             try:
@@ -111,6 +126,8 @@ class Endpoint:
                 break  # EOF: the next receive() reports it
             packets.append(more)
         return packets
+
+    _last_read: float = 0.0  # monotonic time of the last read (batch > 1: is the link busy?)
 
     def send_many(self, packets: list[bytes]) -> None:
         """Writes several packets, each as one unit; a wrapper may merge them into one write."""
@@ -138,6 +155,65 @@ class Endpoint:
             if written >= len(view):
                 return
             view = view[written:]
+
+    def send_parts(self, parts: list[bytes | memoryview]) -> None:
+        """Writes the concatenation of `parts` as send() would, without building it: one
+        writev(2) gathers them (a framed burst: headers and packets as read), where an
+        endpoint that overrides send() (TLS) gets them joined."""
+        fd = self.write_fd
+        if fd is None:
+            return
+        if type(self).send is not Endpoint.send:
+            self.send(b"".join(parts))
+            return
+        views = list(parts)
+        while views:
+            batch = views[:IOV_MAX]
+            try:
+                written = os.writev(fd, batch)
+            except BlockingIOError:
+                select.select([], [fd], [])
+                continue
+            if written == sum(map(len, batch)):
+                del views[:IOV_MAX]
+                continue
+            drop_written(views, written)
+
+    def writes_without_waiting(self) -> bool:
+        """Whether a write never waits for room: what the descriptor does not take is kept
+        (the engine's pending output, or the endpoint's own backlog) and written when poll
+        says there is room. True for a plain socket (MSG_DONTWAIT) or non-blocking descriptor."""
+        fd = self.write_fd
+        if fd is None or type(self).send is not Endpoint.send or type(self).send_many is not Endpoint.send_many:
+            return False
+        try:
+            return stat.S_ISSOCK(os.fstat(fd).st_mode) or not os.get_blocking(fd)
+        except OSError:
+            return False
+
+    def backlog(self) -> int:
+        """How many bytes of output the endpoint itself keeps for later (see FramedEndpoint)."""
+        return 0
+
+    def flush_backlog(self) -> bool:
+        """Writes what the descriptor takes of the backlog now; returns whether any byte went."""
+        return False
+
+    def write_some_parts(self, parts: list[bytes | memoryview]) -> int:
+        """write_some() for the concatenation of `parts`, in one gathering call."""
+        fd = self.write_fd
+        if fd is None:
+            return sum(map(len, parts))
+        if self._sender_fd != fd:
+            self._release_sender()
+            self._sender = _socket_view(fd)
+            self._sender_fd = fd
+        try:
+            if self._sender is not None:
+                return self._sender.sendmsg(parts, (), socket.MSG_DONTWAIT)
+            return os.writev(fd, parts)
+        except BlockingIOError:
+            return 0
 
     _sender: socket.socket | None = None  # write_some()'s view of a socket write_fd
     _sender_fd: int | None = None
@@ -211,6 +287,17 @@ class Endpoint:
                 _close_quietly(fd)
         for hook in self.on_close:
             hook()
+
+
+def drop_written(parts: list[bytes | memoryview], written: int) -> None:
+    """Removes the first `written` bytes from a list of buffers (after a short gathering write)."""
+    whole = 0
+    while whole < len(parts) and written >= len(parts[whole]):
+        written -= len(parts[whole])
+        whole += 1
+    del parts[:whole]
+    if written:
+        parts[0] = memoryview(parts[0])[written:]
 
 
 def _socket_view(fd: int) -> socket.socket | None:

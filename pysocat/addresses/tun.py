@@ -20,7 +20,6 @@ import fcntl
 import os
 import socket
 import struct
-import time
 from ..record import dataclass, field
 
 from .. import option_table as O
@@ -59,8 +58,6 @@ IFNAMSIZ = 16
 _IFREQ = struct.Struct("16sH22x")
 DEFAULT_DEVICE = "/dev/net/tun"
 TUN_BATCH = 64  # packets taken per wake-up at most
-BUSY_GAP = 0.0005  # a packet within this many seconds of the last one: the link is busy, batch
-BULK_PACKET = 1024  # or a packet this large (bulk traffic comes in full-sized packets)
 
 
 @dataclass
@@ -129,34 +126,6 @@ class TunEndpoint(Endpoint):
         LOG.notice(f'"{self.ifname}": MTU {self.mtu}: {decision.reason}')  # -d -d shows it
         self.packet_size = read_size(self.mtu, self.link, self.packet_info, self.vnet_header)
         return decision
-
-    _last_read: float = 0.0  # monotonic time of the last packet read
-
-    def receive(self, size: int) -> list[bytes] | None:
-        """One packet, and those queued behind it while the link is busy (a burst goes
-        out as one write). On an idle link (a ping, an interactive session) the extra read,
-        which would only find nothing (EAGAIN), is left out: it delays the packet in hand."""
-        fd = self.read_fd
-        assert fd is not None
-        try:
-            data = os.read(fd, size)
-        except BlockingIOError:
-            return []
-        if not data:
-            return None
-        now = time.monotonic()
-        busy = now - self._last_read < BUSY_GAP or len(data) >= BULK_PACKET
-        self._last_read = now
-        if not busy:
-            return [data]
-        packets = [data]
-        while len(packets) < self.batch:
-            try:
-                more = os.read(fd, size)
-            except OSError:
-                break  # EAGAIN, or an error the next read reports
-            packets.append(more)
-        return packets
 
     def close(self) -> None:
         already = self._closed

@@ -28,13 +28,14 @@ def from_lf(data: bytes, lineterm: str) -> bytes:
 def convert_lineterm(data: bytes, source: str, target: str) -> bytes:
     if source == target:
         return data
-    return from_lf(to_lf(data, source), target)
+    return from_lf(to_lf(bytes(data), source), target)  # bytes(): a framed packet may be a view
 
 
 def split_at_escape(data: bytes, escape: int | None) -> tuple[bytes, bool]:
     """Returns the data before the escape byte and whether the escape byte was seen."""
     if escape is None:
         return data, False
+    data = bytes(data)  # a framed packet may be a view
     index = data.find(bytes([escape]))
     if index < 0:
         return data, False

@@ -80,6 +80,7 @@ class Dumper:
             self.raw[direction].write(data)
         if not (self.verbose or self.hexdump):
             return
+        data = bytes(data)  # a framed packet may be a view
         text = header(direction, len(data), start)
         if self.hexdump and self.verbose:
             text += hex_and_text(data)

@@ -18,6 +18,7 @@ from ..log import LOG
 from ..endpoint import Endpoint
 from .convert import RAW, convert_lineterm, split_at_escape
 from .dump import Dumper
+from .heap import LARGE_READ, keep_freed_memory
 from .splice import HAVE_SPLICE, ReadError, SpliceUnsupported, Splicer, spliceable
 
 IGNOREEOF_POLL_INTERVAL = 1.0  # socat's pollintv: how often an ignoreeof reader is retried
@@ -78,9 +79,14 @@ class _Direction:
     # not take yet waits here, and the direction reads again only once it is all written
     nowait: bool = False
     pending: list[memoryview] = field(default_factory=list)
+    # a target whose writes never wait (Endpoint.writes_without_waiting: what does not fit
+    # is kept, here or as the target's backlog): after a complete write it is taken to have
+    # room without asking poll; were it full, the next write keeps the rest, and poll waits then
+    never_blocks: bool = False
 
     def has_pending(self) -> bool:
-        return bool(self.pending) or (self.splicer is not None and self.splicer.pending > 0)
+        return bool(self.pending) or (self.splicer is not None and self.splicer.pending > 0) or \
+            self.target.backlog() > 0
 
 
 class Relay:
@@ -103,6 +109,7 @@ class Relay:
         for direction in self.directions:
             target = type(direction.target)
             direction.nowait = target.send is Endpoint.send and target.send_many is Endpoint.send_many
+            direction.never_blocks = direction.target.writes_without_waiting()
 
     def _consider_splice(self, d: _Direction) -> None:
         """The zero-copy path is taken once a read fills the whole buffer (a bulk transfer):
@@ -142,6 +149,9 @@ class Relay:
             raise SocatError(self._poll_refusal(self.settings.inactivity_timeout))
         LOG.transfer_started()
         self.log_transfers = LOG.enabled("I")  # decided once: the hot path builds no unused text
+        if any(max(d.source.packet_size, self.settings.bufsize) >= LARGE_READ for d in self.directions) and \
+                keep_freed_memory():
+            LOG.debug("mallopt(): freed read buffers are kept for reuse")
         closing = False
         last_activity = time.monotonic()
         poller = select.poll()
@@ -195,7 +205,8 @@ class Relay:
                     if not direction.done:
                         if direction.source.buffered():
                             direction.source_ready = True
-                        direction.target_writable = not direction.has_pending() and self._room_now(direction)
+                        direction.target_writable = not direction.has_pending() and (
+                            direction.never_blocks or self._room_now(direction))
                     if moved:
                         last_activity = time.monotonic()
                         for other in self.directions:
@@ -403,6 +414,8 @@ class Relay:
         A packet target takes a packet whole or not at all."""
         if d.splicer is not None and d.splicer.pending:
             return self._flush_splice(d)
+        if not d.pending and d.target.backlog():
+            return self._flush_backlog(d)
         moved = False
         while d.pending:
             view = d.pending[0]
@@ -421,6 +434,15 @@ class Relay:
                 return moved  # the target is full
             d.pending.pop(0)
         return moved
+
+    def _flush_backlog(self, d: _Direction) -> bool:
+        size = d.target.backlog()
+        try:
+            return d.target.flush_backlog()
+        except OSError as err:
+            self._io_error("write", d.target.write_fd, size, err, d.target)  # type: ignore[arg-type]
+            d.done = True
+            return False
 
     def _flush_splice(self, d: _Direction) -> bool:
         splicer = d.splicer

@@ -6,12 +6,20 @@ ordinary Endpoint that keeps boundaries, so `TUN:... TCP:host:port,framed` needs
 from the engine. A bad or truncated frame raises FramingError (a SocatError naming the
 address and the byte offset) from `receive()`: the engine logs it and ends that
 direction, and no partial packet is ever delivered to the packet side.
+
+Writing never waits over a plain socket: the frames go out in one gathering write, and
+what the stream does not take is kept as the endpoint's backlog (the engine waits for room
+and calls flush_backlog()). A tunnel relay blocked inside a write would leave the other
+direction, the peer's ACKs, unread meanwhile; measured between two namespaces that cost a
+quarter of the throughput. Packets read are views of the chunk read, not copies.
 """
 from __future__ import annotations
 
+import select
+
 from ..record import dataclass, field
 
-from ..endpoint import Endpoint
+from ..endpoint import IOV_MAX, Endpoint, drop_written
 from ..framing import (
     HELLO_SIZE, Cap, FrameDecoder, FrameFormat, FramingError, Hello, decode_hello, encode_hello, frame_header, is_hello,
 )
@@ -38,6 +46,8 @@ class FramedEndpoint(Endpoint):
     pending_error: FramingError | None = None
     first_frame_seen: bool = False
     hello_mtu: int = 0xFFFF  # the MTU a HELLO answer states (pairing sets the TUN's)
+    _backlog: list[bytes | memoryview] = field(default_factory=list)  # stream bytes not written yet
+    _backlog_bytes: int = 0
 
     @classmethod
     def wrap(cls, inner: Endpoint, frame_format: FrameFormat = FrameFormat.RFC4571,
@@ -93,8 +103,9 @@ class FramedEndpoint(Endpoint):
         decode_hello(message, self.label, 0)
         LOG.notice(f"{self.label}: the peer asks for offload; this end has no tun-offload")
         caps = Cap.WIDE if self.frame_format is FrameFormat.WIDE else Cap(0)
-        self.inner.send(frame_header(HELLO_SIZE, self.frame_format) +  # type: ignore[union-attr]
-                        encode_hello(Hello(caps, self.hello_mtu, self.decoder.max_length)))
+        # after the frames already on their way (never inside one)
+        self._write_parts([frame_header(HELLO_SIZE, self.frame_format) +
+                           encode_hello(Hello(caps, self.hello_mtu, self.decoder.max_length))])
 
     def send_many(self, packets: list[bytes]) -> None:
         """A burst of packets becomes one write of consecutive frames."""
@@ -104,32 +115,72 @@ class FramedEndpoint(Endpoint):
         self.send_frames([data])
 
     def send_frames(self, packets: list[Frame]) -> None:
-        """One write for all the frames; a packet given as a tuple of parts is framed as
-        their concatenation, so a wrapper that rewrites a header copies nothing."""
+        """Writes the frames with one gathering write. Over a plain descriptor nothing waits:
+        what the stream does not take now is kept (the backlog) and written, in order,
+        when the engine sees room; the other direction goes on meanwhile. Over TLS the
+        write waits."""
+        self._write_parts(self.wire_parts(packets))
+
+    def _write_parts(self, parts: list[bytes | memoryview]) -> None:
         inner = self.inner
         assert inner is not None
+        if not inner.writes_without_waiting():
+            inner.send_parts(parts)
+            return
+        self._backlog.extend(parts)
+        self._backlog_bytes += sum(map(len, parts))
+        self.flush_backlog()
+
+    def wire_parts(self, packets: list[Frame]) -> list[bytes | memoryview]:
+        """The stream bytes for these packets: each length header, then the packet as it is
+        (its payload is not copied on its way to the stream). A packet given as a tuple of
+        parts is framed as their concatenation, so a wrapper that rewrites a header copies
+        nothing. FramingError for a packet the format cannot carry, naming the address."""
+        return self._frame(packets)
+
+    def _frame(self, packets: list[Frame]) -> list[bytes | memoryview]:
         pack, limit = _HEADERS[self.frame_format.value]
-        if len(packets) == 1 and type(packets[0]) is not tuple:
-            packet = packets[0]
-            if len(packet) > limit:
-                frame_header(len(packet), self.frame_format, self.label)  # raises, naming the address
-            wire = pack(len(packet)) + packet
-        else:
-            parts: list[Frame] = []
-            for packet in packets:
-                whole = type(packet) is not tuple
-                length = len(packet) if whole else sum(map(len, packet))
-                if length > limit:
-                    frame_header(length, self.frame_format, self.label)  # raises, naming the address
-                parts.append(pack(length))
-                if whole:
-                    parts.append(packet)
-                else:
-                    parts.extend(packet)
-            wire = b"".join(parts)  # type: ignore[arg-type]
-        inner.send(wire)
+        parts: list[bytes | memoryview] = []
+        total = 0
+        for packet in packets:
+            whole = type(packet) is not tuple
+            length = len(packet) if whole else sum(map(len, packet))
+            if length > limit:
+                frame_header(length, self.frame_format, self.label)  # raises, naming the address
+            parts.append(pack(length))
+            if whole:
+                parts.append(packet)  # type: ignore[arg-type]
+            else:
+                parts.extend(packet)
+            total += length
         self.frames_sent += len(packets)
-        self.bytes_sent += len(wire)
+        self.bytes_sent += total + len(packets) * self.frame_format.header_size
+        return parts
+
+    def writes_without_waiting(self) -> bool:
+        return self.inner is not None and self.inner.writes_without_waiting()
+
+    def backlog(self) -> int:
+        return self._backlog_bytes
+
+    def flush_backlog(self) -> bool:
+        """Writes what the stream takes now; returns whether any byte went."""
+        assert self.inner is not None
+        moved = False
+        backlog = self._backlog
+        while backlog:
+            try:
+                written = self.inner.write_some_parts(backlog[:IOV_MAX])
+            except OSError:
+                backlog.clear()  # the stream is broken: the error is reported, nothing is retried
+                self._backlog_bytes = 0
+                raise
+            if written <= 0:
+                return moved
+            moved = True
+            self._backlog_bytes -= written
+            drop_written(backlog, written)
+        return moved
 
     def buffered(self) -> bool:
         """An error held back, or bytes the stream below holds without its descriptor being
@@ -138,8 +189,16 @@ class FramedEndpoint(Endpoint):
 
     def shutdown_write(self) -> None:
         assert self.inner is not None
+        self._drain_waiting()
         self.inner.shutdown_write()
         self.write_fd = self.inner.write_fd
+
+
+    def _drain_waiting(self) -> None:
+        """The backlog, all of it, waiting for room (before EOF is passed on)."""
+        while self._backlog and self.write_fd is not None:
+            if not self.flush_backlog():
+                select.select([], [self.write_fd], [], 1.0)
 
 
 __all__ = ["FRAMED_READ_SIZE", "FramedEndpoint"]

@@ -141,11 +141,8 @@ class OffloadFramedEndpoint(FramedEndpoint):
                   fmt: FrameFormat = FrameFormat.RFC4571) -> FramedEndpoint:
         return handshake(inner, tun, fmt, timeout)
 
-    def send_many(self, packets: list[bytes]) -> None:
-        self.send_frames([self._to_wire(packet) for packet in packets])
-
-    def send(self, data: bytes) -> None:
-        self.send_frames([self._to_wire(data)])
+    def wire_parts(self, packets: list[Frame]) -> list[bytes | memoryview]:
+        return self._frame([self._to_wire(packet) for packet in packets])  # type: ignore[arg-type]
 
     def _to_wire(self, data: bytes) -> Frame:
         pi, cut = self.pi_len, self.pi_len + VNET_HDR_SIZE
@@ -174,7 +171,7 @@ class OffloadFramedEndpoint(FramedEndpoint):
                 raise FramingError(f"{self.label}: frame at byte offset {offset} is shorter than its packet information")
             header, packet = validate_vnet_header(frame[self.pi_len:], self.agreement.caps, self.l3_offset,
                                                   self.label, offset)
-            out.append(frame[:self.pi_len] + vnet_wire_to_native(header.pack("big")) + bytes(packet))
+            out.append(b"".join((frame[:self.pi_len], vnet_wire_to_native(header.pack("big")), packet)))
         return out
 
 
@@ -191,15 +188,11 @@ class OffloadFallbackEndpoint(FramedEndpoint):
     completed: int = 0  # packets from the TUN finished in software (checksum or segmentation)
     dropped: int = 0  # packets from the TUN that could not be made to fit the peer
 
-    def send_many(self, packets: list[bytes]) -> None:
+    def wire_parts(self, packets: list[Frame]) -> list[bytes | memoryview]:
         frames: list[Frame] = []
         for packet in packets:
-            frames += self._from_tun(packet)
-        if frames:
-            self.send_frames(frames)
-
-    def send(self, data: bytes) -> None:
-        self.send_many([data])
+            frames += self._from_tun(packet)  # type: ignore[arg-type]
+        return self._frame(frames)
 
     def _from_tun(self, data: bytes) -> list[Frame]:
         pi, cut = self.pi_len, self.pi_len + VNET_HDR_SIZE
@@ -233,7 +226,7 @@ class OffloadFallbackEndpoint(FramedEndpoint):
     def to_tun(self, frame: bytes) -> bytes:
         """A plain packet from the peer, as the TUN with IFF_VNET_HDR takes it."""
         pi = self.pi_len
-        return frame[:pi] + _PLAIN_VNET + frame[pi:]
+        return b"".join((frame[:pi], _PLAIN_VNET, frame[pi:]))
 
     def receive(self, size: int) -> list[bytes] | None:
         frames = super().receive(size)

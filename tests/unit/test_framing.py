@@ -199,6 +199,45 @@ def test_any_packets_survive_any_rechunking(packets, cuts, fmt):
 
 
 @SETTINGS
+@given(packets=packets_strategy, cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=40),
+       fmt=FORMATS)
+def test_frame_offsets_name_each_frame_start_whatever_the_chunking(packets, cuts, fmt):
+    stream = encode_many(packets, fmt)
+    starts, at = [], 0
+    for packet in packets:
+        starts.append(at)
+        at += fmt.header_size + len(packet)
+    decoder = FrameDecoder(fmt=fmt)
+    seen: list[int] = []
+    for chunk in chunked(stream, cuts):
+        decoder.feed(chunk)
+        seen += decoder.frame_offsets
+    assert seen == starts
+
+
+def test_whole_frames_are_views_of_the_read_and_a_split_frame_is_assembled():
+    """No copy for a frame lying whole in one read (the bytes a read returned are
+    immutable); a frame split across reads is assembled from its own bytes only."""
+    first = encode(b"A" * 100) + encode(b"B" * 50) + encode(b"C" * 40)[:10]
+    decoder = FrameDecoder()
+    whole = decoder.feed(first)
+    assert [bytes(p) for p in whole] == [b"A" * 100, b"B" * 50]
+    assert all(isinstance(p, memoryview) and p.obj is first for p in whole)
+    second = b"C" * 32 + encode(b"D" * 7)
+    split, after = decoder.feed(second)
+    assert split == b"C" * 40 and type(split) is bytes
+    assert after == b"D" * 7 and after.obj is second
+    assert decoder.frame_offsets == [len(first) - 10, len(first) + 32]
+
+
+def test_frames_from_a_mutable_buffer_do_not_change_when_it_is_reused():
+    buffer = bytearray(encode(b"keep") + encode(b"this"))
+    packets = FrameDecoder().feed(buffer)
+    buffer[:] = bytes(len(buffer))
+    assert packets == [b"keep", b"this"]
+
+
+@SETTINGS
 @given(packets=st.lists(st.binary(max_size=50), max_size=20), cuts=st.lists(st.integers(0, 2000), max_size=20))
 def test_zero_length_packets_round_trip_when_allowed(packets, cuts):
     stream = encode_many(packets)
@@ -673,3 +712,51 @@ def test_offload_handshake_times_out_on_a_silent_peer():
         OffloadFramedEndpoint.handshake(Endpoint("offload", fd, fd), fake_tun(), timeout=0.3)
     os.close(fd)
     b_sock.close()
+
+
+def test_a_full_stream_keeps_the_frames_as_backlog_instead_of_waiting():
+    """Over a socket, send() never waits: what the stream does not take is kept and
+    written, in order, by flush_backlog() once there is room (the engine asks when poll
+    says so); the frames arrive whole."""
+    inner, peer = stream_endpoint()
+    os.set_blocking(inner.write_fd, True)  # even a blocking socket: the backlog, not a wait
+    inner_sock = socket.socket(fileno=os.dup(inner.write_fd))
+    inner_sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    inner_sock.close()
+    framed = FramedEndpoint.wrap(inner)
+    assert framed.writes_without_waiting()
+    packets = [bytes([n]) * 60000 for n in range(8)]
+    framed.send_many(packets)  # returns at once although nobody reads
+    assert framed.backlog() > 0
+    decoder = FrameDecoder()
+    got: list[bytes] = []
+    peer.settimeout(5)
+    while len(got) < len(packets):
+        got += [bytes(p) for p in decoder.feed(peer.recv(1 << 16))]
+        framed.flush_backlog()
+    assert got == packets and framed.backlog() == 0
+    framed.close()
+    peer.close()
+
+
+def test_a_hello_answer_waits_behind_a_frame_half_written():
+    """The answer to an offload peer's HELLO goes after the frames already on their way,
+    never into the middle of one."""
+    inner, peer = stream_endpoint()
+    sock = socket.socket(fileno=os.dup(inner.write_fd))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    sock.close()
+    framed = FramedEndpoint.wrap(inner)
+    framed.send_many([b"x" * 50000])
+    assert framed.backlog() > 0
+    peer.sendall(encode(encode_hello(Hello(Cap.CSUM | Cap.TSO4 | Cap.VNET, 1500, 65535))) + encode(b"data"))
+    assert framed.receive(65536) == [b"data"]  # the HELLO is answered, not passed on
+    decoder = FrameDecoder()
+    got: list[bytes] = []
+    peer.settimeout(5)
+    while len(got) < 2:
+        got += [bytes(p) for p in decoder.feed(peer.recv(1 << 16))]
+        framed.flush_backlog()
+    assert got[0] == b"x" * 50000 and is_hello(got[1])
+    framed.close()
+    peer.close()

@@ -68,7 +68,7 @@ def read_frames(sock: socket.socket, count: int, fmt: FrameFormat = FrameFormat.
     frames: list[bytes] = []
     sock.settimeout(5)
     while len(frames) < count:
-        frames += decoder.feed(sock.recv(1 << 18))
+        frames += [bytes(frame) for frame in decoder.feed(sock.recv(1 << 18))]
     return frames
 
 
