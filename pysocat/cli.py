@@ -498,10 +498,10 @@ def _main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     LOG.program = program_name(argv[0])
     status = 1
-    if len(argv) == 3 and argv[1] == "help":  # pysocat's own: `pysocat help TCP-LISTEN`
-        from .help import address_help
+    if len(argv) in (2, 3) and argv[1] == "help":  # pysocat's own: `pysocat help [TCP-LISTEN]`
+        from .help import address_help, address_list
 
-        text = address_help(argv[2])
+        text = address_help(argv[2]) if len(argv) == 3 else address_list()
         if text is None:
             LOG.error(f'unknown device/address "{argv[2]}"')
             return 1

@@ -1,7 +1,8 @@
 """Renders the bash completion script from the registry and the option table.
 
-Completes global options after `-`, address keywords at the start of an address, and
-option names after a comma, so the lists are always those the program accepts.
+Completes global options after `-`, address keywords at the start of an address (and
+`help`, pysocat's own first word), and option names after a comma, so the lists are
+always those the program accepts.
 `python -m pysocat.completion` rewrites completions/pysocat in a checkout; a test checks
 that the committed file is current.
 """
@@ -35,6 +36,8 @@ _pysocat() {
         for c in $(compgen -W "$_pysocat_options" -- "${tail,,}"); do candidates+=("${cur%,*},$c"); done
     elif [[ $cur != *:* ]]; then
         for c in $(compgen -W "$_pysocat_keywords" -- "${cur^^}"); do candidates+=("$c"); done
+        # `pysocat help TYPE`: pysocat's own first word
+        [[ $COMP_CWORD -eq 1 && -n $cur && help == "$cur"* ]] && candidates+=(help)
     fi
     # bash splits words at COMP_WORDBREAKS (: = ,): offer only the part after the split
     local strip=$(( ${#cur} - ${#word} ))

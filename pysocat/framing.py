@@ -11,14 +11,16 @@ Wire formats (all integers are unsigned and big-endian, "network byte order")
 
 ``framed`` (the default, RFC 4571 / OpenVPN-over-TCP compatible)::
 
-    offset 0  2 bytes  LENGTH  the packet's length in bytes, 1..65535 (0 only where allowed)
+    offset 0  2 bytes  LENGTH  the packet's length in bytes, 1..65535
+                               (0 only where allowed)
     offset 2  LENGTH   the packet, unchanged
 
 ``framed=wide`` (packets over 65535 bytes: TUN with packet information, offload
 super-packets carrying a virtio-net header)::
 
-    offset 0  4 bytes  LENGTH  the packet's length in bytes, 1..2**32-1, but never above
-                               the receiver's agreed maximum (default 262144)
+    offset 0  4 bytes  LENGTH  the packet's length in bytes, 1..2**32-1,
+                               but never above the receiver's agreed
+                               maximum (default 262144)
     offset 4  LENGTH   the packet, unchanged
 
 The two forms are never mixed on one stream and nothing on the wire says which one is in
@@ -39,23 +41,26 @@ Each end with tun-offload sends one HELLO as the first frame of the stream (in t
 stream's frame format: both ends must be given the same one) and reads the peer's first
 frame before relaying any packet. 32 bytes::
 
-    offset  0  8 bytes  MAGIC    ff 50 59 53 4f 43 41 54  (0xff, then "PYSOCAT"): byte 0
-                                 has IP version 15, so no IPv4/IPv6 packet starts so, and a
-                                 non-pysocat peer's TUN drops the frame as an invalid packet
+    offset  0  8 bytes  MAGIC    ff 50 59 53 4f 43 41 54 (0xff, "PYSOCAT"):
+                                 byte 0 has IP version 15, so no IPv4/IPv6
+                                 packet starts so, and a non-pysocat peer's
+                                 TUN drops the frame as an invalid packet
     offset  8  1 byte   VERSION  1
     offset  9  1 byte   KIND     1 = HELLO
-    offset 10  2 bytes  LENGTH   32, the message's whole length (later versions may grow it;
-                                 a receiver reads the fields it knows and checks the CRC
-                                 over LENGTH-4 bytes)
+    offset 10  2 bytes  LENGTH   32, the message's whole length (later
+                                 versions may grow it; a receiver reads the
+                                 fields it knows and checks the CRC over
+                                 LENGTH-4 bytes)
     offset 12  4 bytes  CAPS     what this end can accept, a bit set:
-                                 bit 0 CSUM   partial checksums (VIRTIO_NET_HDR_F_NEEDS_CSUM)
-                                 bit 1 TSO4   TCP/IPv4 segmentation offload
-                                 bit 2 TSO6   TCP/IPv6 segmentation offload
-                                 bit 3 ECN    TSO with the ECN (CWR) bit
-                                 bit 4 USO4   UDP/IPv4 segmentation (UDP_L4)
-                                 bit 5 USO6   UDP/IPv6 segmentation (UDP_L4)
-                                 bit 6 VNET   packets carry the virtio-net header below
-                                 bit 7 WIDE   this end reads wide frames
+                                 bit 0 CSUM  partial checksums (NEEDS_CSUM)
+                                 bit 1 TSO4  TCP/IPv4 segmentation
+                                 bit 2 TSO6  TCP/IPv6 segmentation
+                                 bit 3 ECN   TSO with the ECN (CWR) bit
+                                 bit 4 USO4  UDP/IPv4 segmentation (UDP_L4)
+                                 bit 5 USO6  UDP/IPv6 segmentation (UDP_L4)
+                                 bit 6 VNET  packets carry the virtio-net
+                                             header below
+                                 bit 7 WIDE  this end reads wide frames
                                  other bits 0, ignored when received
     offset 16  4 bytes  MTU      this end's interface MTU
     offset 20  4 bytes  MAXLEN   the largest frame payload this end accepts
@@ -64,15 +69,15 @@ frame before relaying any packet. 32 bytes::
 
 Agreement (`negotiate`): the lower MTU wins (an end whose TUN's MTU is higher lowers it,
 so that nothing it sends is larger than the peer takes; a stated MTU below 68 is not
-followed); offload is used only when both ends state VNET and CSUM (the capabilities used
-are the intersection, and each end narrows its TUNSETOFFLOAD to them); with offload both
-ends switch to wide frames right after the HELLOs, since a super-packet with its header
-exceeds 65535 bytes.
+followed); offload is used only when both ends state VNET, CSUM and WIDE (the
+capabilities used are the intersection, and each end narrows its TUNSETOFFLOAD to them);
+with offload both ends switch to wide frames right after the HELLOs, since a super-packet
+with its header exceeds 65535 bytes. An end with tun-offload always states WIDE.
 
 A plain end (``framed`` without tun-offload) answers a HELLO with its own HELLO: CAPS 0
 (WIDE with framed=wide), its TUN's MTU; the HELLO never reaches its TUN.
 
-Fallback when the peer does not offload: its HELLO lacks VNET or CSUM, or its first frame
+Fallback when the peer does not offload: its HELLO lacks VNET, CSUM or WIDE, or its first frame
 is not a HELLO at all (a data packet: a plain end that sent before it read our HELLO, or
 another RFC 4571 implementation; that packet is written to the TUN at once). The offload
 end then warns and carries plain packets in the stream's own frame format:
@@ -111,12 +116,15 @@ Every packet frame then starts with the 10-byte ``struct virtio_net_hdr`` (after
 4-byte packet information when the TUNs have it: both ends must agree on iff-no-pi, as
 with socat), always big-endian on the wire whatever the hosts' byte order::
 
-    offset 0  1 byte   FLAGS        bit 0 NEEDS_CSUM, bit 1 DATA_VALID
-    offset 1  1 byte   GSO_TYPE     0 NONE, 1 TCPV4, 4 TCPV6, 5 UDP_L4; | 0x80 ECN
-    offset 2  2 bytes  HDR_LEN      length of the headers before the segmented payload
-    offset 4  2 bytes  GSO_SIZE     payload bytes per segment
-    offset 6  2 bytes  CSUM_START   where the checksummed part starts
-    offset 8  2 bytes  CSUM_OFFSET  where, after CSUM_START, the checksum goes
+    offset 0  1 byte   FLAGS       bit 0 NEEDS_CSUM, bit 1 DATA_VALID
+    offset 1  1 byte   GSO_TYPE    0 NONE, 1 TCPV4, 4 TCPV6, 5 UDP_L4;
+                                   | 0x80 ECN
+    offset 2  2 bytes  HDR_LEN     length of the headers before the
+                                   segmented payload
+    offset 4  2 bytes  GSO_SIZE    payload bytes per segment
+    offset 6  2 bytes  CSUM_START  where the checksummed part starts
+    offset 8  2 bytes  CSUM_OFFSET where, after CSUM_START, the checksum
+                                   goes
     offset 10          the packet
 
 The peer is untrusted: `validate_vnet_header` checks every header received (known type,
@@ -431,7 +439,8 @@ class Agreement:
 
 
 def negotiate(local: Hello, remote: Hello) -> Agreement:
-    """The lower MTU wins; offload only if both carry the virtio header and partial checksums."""
+    """The lower MTU wins; offload only if both carry the virtio header, take partial
+    checksums and read wide frames."""
     mtu = min(local.mtu, remote.mtu)
     common = local.caps & remote.caps
     offload = bool(Cap.VNET in common and Cap.CSUM in common)

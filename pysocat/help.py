@@ -176,6 +176,18 @@ def describe_address(record: AddressType) -> dict[str, object]:
     return {"name": record.name, "aliases": list(record.names[1:]), "usage": record.usage, "help": record.help}
 
 
+def address_list() -> str:
+    """`pysocat help`: every address type's form with its line of help, under a heading
+    that says how to see one type's options (socat has no such list; -h shows no help)."""
+    from .registry import ALL_ADDRESSES, load_families
+
+    load_families()
+    records = sorted({r.usage: r for r in ALL_ADDRESSES}.values(), key=lambda r: (r.name, r.usage))
+    out = ["address types (pysocat help TYPE shows one type's options):"]
+    out += [f"    {record.usage}\n        {record.help}" for record in records]
+    return "\n".join(out) + "\n"
+
+
 def address_help(keyword: str) -> str | None:
     """`pysocat help TYPE`: one address type's forms, parameters and accepted options with
     their help, from the same tables as -hhh (None when the keyword is unknown)."""

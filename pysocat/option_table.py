@@ -116,7 +116,7 @@ CHDIR = option("chdir", STRING, G.PROCESS, "LATE", "change the working directory
 # ---------------------------------------------------------------- EXEC / FORK / PARENT: programs
 PATH = option("path", STRING, G.EXEC, "PREEXEC", "the PATH used to find the program")
 DASH = option("dash", BOOL, G.EXEC, "PREEXEC", "start the program as a login shell (argv[0] with -)", ("login",))
-NOFORK = option("nofork", BOOL, G.FORK, "BIGEN", "run the program in place of socat, on the other address")
+NOFORK = option("nofork", BOOL, G.FORK, "BIGEN", "run the program in place of pysocat, on the other address")
 PIPES = option("pipes", BOOL, G.FORK, "BIGEN", "talk to the program over two pipes", common=True)
 PTY_OPT = option("pty", BOOL, G.FORK, "BIGEN", "talk to the program over a pseudo terminal", common=True)
 STDERR = option("stderr", BOOL, G.FORK, "PASTFORK", "send the program's stderr to the same channel",

@@ -50,7 +50,7 @@ class Program:
 
 
 @address(("EXEC",), ("<command-line>",), EXEC_GROUPS, "EXEC",
-         "runs a program (execvp), its stdin and stdout connected to socat")
+         "runs a program (execvp), its stdin and stdout connected to pysocat")
 def open_exec(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     return spawn(addr, ctx, program_of(addr))
 

@@ -281,7 +281,8 @@ def _recvfrom(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
 
 _STREAM = (G.FD, G.SOCKET)
 address(("SOCKET-CONNECT",), STREAM_PARAMS + ("<remote-address>",), _STREAM + (G.CHILD, G.RETRY), FEATURE,
-        "stream socket of any domain and protocol, connected to a dalan address (x7f000001)")(_connect)
+        "stream socket of any domain and protocol, connected to a dalan sockaddr without its family "
+        "(AF_INET 127.0.0.1:8080: x1f90x7f000001x0000000000000000)")(_connect)
 address(("SOCKET-LISTEN",), STREAM_PARAMS + ("<local-address>",),
         _STREAM + (G.LISTEN, G.RANGE, G.CHILD, G.RETRY), FEATURE,
         "stream socket of any domain listening on a dalan address (fork: one child each)")(_listen)

@@ -162,7 +162,7 @@ def _declare(suffix: str, family: int, ip_groups: tuple[G, ...]) -> None:
             f"UDP{v}: receives datagrams from any sender", direction="r")(lambda a, c: _recv(a, c, family))
     address((f"UDP{suffix}-DATAGRAM", f"UDP{suffix}-DGRAM"), ("<host>", "<port>"),
             BASE + (G.RANGE,) + ip_groups + udp, "UDP",
-            f"UDP{v}: sends to <address>:<port> (broadcast, multicast), receives from anyone")(
+            f"UDP{v}: sends to <host>:<port> (broadcast, multicast), receives from anyone")(
         lambda a, c: _datagram(a, c, family))
 
 

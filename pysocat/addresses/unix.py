@@ -191,7 +191,7 @@ def _recv(addr: ResolvedAddress, ctx: OpenContext, abstract: bool) -> Endpoint:
 
 def _declare(prefix: str, abstract: bool, groups: tuple[G, ...], feature: str) -> None:
     param = ("<filename>",)
-    what = "abstract UNIX socket <name>" if abstract else "UNIX socket <filename>"
+    what = "abstract UNIX socket named <filename>" if abstract else "UNIX socket <filename>"
     connect_aliases = () if abstract else ("LOCAL",)
     address((f"{prefix}-CONNECT", *connect_aliases), param, groups, feature,
             f"connects to the {what} (stream; seqpacket when the server uses it)")(

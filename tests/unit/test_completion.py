@@ -46,6 +46,12 @@ def test_option_names_complete_after_a_comma() -> None:
     assert all(candidate.startswith("/tmp/x,crea") for candidate in found), found
 
 
+def test_the_help_subcommand_and_its_type_complete() -> None:
+    assert "help" in _complete("pysocat he")
+    assert "TCP4-LISTEN" in _complete("pysocat help tcp4-l")
+    assert "help" not in _complete("pysocat - he")  # only as the first word
+
+
 def test_global_options_complete() -> None:
     assert set(_complete("pysocat -hh")) == {"-hh", "-hhh"}
 
