@@ -34,22 +34,27 @@ def tunnel(ns: Namespace, tun: str, stream: str, *extra: str):
     return logged
 
 
-@pytest.mark.parametrize("fmt", ["rfc4571", "wide"])
-def test_framed_tun_over_tcp_carries_ping_and_a_tcp_transfer(veth_pair, fmt):
+@pytest.mark.parametrize("fmt,kind,mtu", [("rfc4571", "", 65535), ("wide", "", 65535),
+                                          ("rfc4571", ",tun-type=tap", 65521)],
+                         ids=["tun-rfc4571", "tun-wide", "tap-rfc4571"])
+def test_framed_tun_over_tcp_carries_ping_and_64mb(veth_pair, fmt, kind, mtu):
+    """TUN's IP packets and TAP's Ethernet frames (the 14-byte header counts against the
+    frame: MTU 65521) over framed TCP; the transfer in both directions, sha256 checked."""
     left, right = veth_pair
-    server = right.popen(*TUNNEL, "TUN:198.18.2.2/24,iff-up,iff-no-pi,tun-name=pstf",
+    server = right.popen(*TUNNEL, f"TUN:198.18.2.2/24,iff-up,iff-no-pi,tun-name=pstf{kind}",
                          "TCP4-LISTEN:5555,reuseaddr", fmt, cwd=ROOT)
     from tests.tun.conftest import LoggedProcess
 
     server_log = LoggedProcess(server)
     server_log.wait_for("listening on", 30)
-    client = tunnel(left, "TUN:198.18.2.1/24,iff-up,iff-no-pi,tun-name=pstf", "TCP4:192.0.2.2:5555", fmt)
+    client = tunnel(left, f"TUN:198.18.2.1/24,iff-up,iff-no-pi,tun-name=pstf{kind}", "TCP4:192.0.2.2:5555", fmt)
     server_log.wait_for("starting data transfer loop", 30)
-    assert '"pstf": MTU 65535: the largest framed packet' in client.text
-    assert left.link("pstf")["mtu"] == 65535
+    assert f'"pstf": MTU {mtu}: the largest framed packet' in client.text, client.text
+    assert left.link("pstf")["mtu"] == mtu
     result = left.run("ping", "-c", "3", "-i", "0.2", "-W", "3", "-s", "30000", "198.18.2.2", check=False)
     assert b"3 received" in result.stdout, result.stdout.decode() + client.text + server_log.text
-    assert_tcp_transfer(left, right, "198.18.2.2", 8 * 1024 * 1024)
+    assert_tcp_transfer(left, right, "198.18.2.2", 64 * 1024 * 1024)
+    assert_tcp_transfer(right, left, "198.18.2.1", 64 * 1024 * 1024)
 
 
 SINK = ("import hashlib, socket, sys\n"
@@ -86,6 +91,7 @@ def test_udp_tunnel_auto_mtu_is_the_path_mtu_minus_headers(veth_pair):
     result = left.run("ping", "-c", "3", "-i", "0.2", "-W", "3", "-M", "do", "-s", str(1472 - 28), "198.18.4.2",
                       check=False)
     assert b"3 received" in result.stdout, result.stdout.decode() + result.stderr.decode() + end.text
+    assert_tcp_transfer(left, right, "198.18.4.2", 64 * 1024 * 1024)
 
 
 def test_framed_tun_against_an_independent_rfc4571_peer(netns: Namespace, tmp_path):
