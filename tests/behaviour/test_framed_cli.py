@@ -129,3 +129,50 @@ def test_explain_warns_when_boundaries_would_be_lost() -> None:
     assert any("boundaries will be lost" in str(note.get("warning")) for note in notes)
     assert not any("boundaries" in str(note) for note in _explain_pair("UDP-RECV:5555", "UDP-SENDTO:192.0.2.2:5"))
 
+
+
+def test_frames_kept_for_a_slow_reader_all_arrive_before_eof(tmp_path) -> None:
+    """Over a socket the frames pysocat cannot write yet wait in its backlog: a reader
+    that takes them slowly still gets every one, whole and in order, and then EOF; the
+    exit is 0 (no data lost on a clean path)."""
+    import os
+    import threading
+    import time
+
+    from pysocat.framing import FrameDecoder
+
+    payload = os.urandom(6 * 1024 * 1024)
+    source = tmp_path / "payload"
+    source.write_bytes(payload)
+    path = str(tmp_path / "slow.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    server.bind(path)
+    server.listen(1)
+    server.settimeout(20)
+    frames: list[bytes] = []
+    ended = threading.Event()
+
+    def slow_reader() -> None:
+        conn, _ = server.accept()
+        conn.settimeout(20)
+        decoder = FrameDecoder()
+        reads = 0
+        while chunk := conn.recv(16384):
+            frames.extend(bytes(frame) for frame in decoder.feed(chunk))
+            reads += 1
+            if reads % 64 == 0:
+                time.sleep(0.01)  # slower than pysocat reads the file: its backlog grows
+        decoder.finish()
+        conn.close()
+        ended.set()
+
+    reader = threading.Thread(target=slow_reader)
+    reader.start()
+    result = run_pysocat("-u", f"OPEN:{source}", f"UNIX-CONNECT:{path},framed", timeout=60)
+    reader.join(timeout=60)
+    server.close()
+    assert result.returncode == 0, result.stderr
+    assert ended.is_set()
+    assert b"".join(frames) == payload
+    assert frames and max(map(len, frames)) <= 8192  # one frame per read of -b 8192
