@@ -24,6 +24,27 @@ def start_pty(tmp: Path, options: str, *extra: str, stderr: object = subprocess.
     return proc, link
 
 
+def wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 15) -> None:
+    """Reads the process's stderr until a line holds `text` (its diagnostics at -d -d)."""
+    import select
+
+    assert proc.stderr is not None
+    fd = proc.stderr.fileno()  # raw reads: a buffered readline would hide lines from select
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        seen += chunk
+        if text.encode() in seen:
+            return
+    raise AssertionError(f"no line with {text!r} within {timeout} s: {seen.decode(errors='replace')}")
+
+
 def stop(proc: subprocess.Popen) -> None:
     proc.kill()
     proc.wait()
@@ -70,8 +91,11 @@ def test_pty_relays_both_ways_and_removes_link(tmp_path) -> None:
     (",intr=3,eof=4", lambda a: a[6][termios.VINTR] == b"\x03" and a[6][termios.VEOF] == b"\x04"),
 ])
 def test_termios_options_on_the_terminal(tmp_path, options: str, check) -> None:
-    proc, link = start_pty(tmp_path, options)
+    # the link appears before the termios options are applied (socat's order too): wait
+    # until the relay has started, when every option is in place
+    proc, link = start_pty(tmp_path, options, "-d", "-d")
     try:
+        wait_for_line(proc, "starting data transfer loop")
         slave = os.open(link, os.O_RDWR | os.O_NOCTTY)
         try:
             attrs = termios.tcgetattr(slave)
@@ -83,8 +107,9 @@ def test_termios_options_on_the_terminal(tmp_path, options: str, check) -> None:
 
 
 def test_stty_sees_the_settings(tmp_path) -> None:
-    proc, link = start_pty(tmp_path, ",rawer,b9600")
+    proc, link = start_pty(tmp_path, ",rawer,b9600", "-d", "-d")
     try:
+        wait_for_line(proc, "starting data transfer loop")
         out = subprocess.run(["stty", "-a", "-F", link], capture_output=True, timeout=10).stdout.decode()
     finally:
         stop(proc)
