@@ -17,9 +17,9 @@ from tests.conftest import SOCAT, diagnostics, needs_socat
 
 
 class CountingServer:
-    """Accepts `count` connections on loopback: sends `hi <n>` on each, half-closes, keeps
-    what comes back until EOF, then closes the listening socket (the next connect is
-    refused). `concurrent` serves each connection in its own thread, so that overlapping
+    """Accepts `count` connections on loopback, closing the listening socket with the last
+    accept (the next connect is refused); sends `hi <n>` on each, half-closes, keeps
+    what comes back until EOF. `concurrent` serves each connection in its own thread, so that overlapping
     connections can be seen in `times` (accepted, closed)."""
 
     def __init__(self, count: int, port: int = 0, concurrent: bool = False) -> None:
@@ -41,6 +41,11 @@ class CountingServer:
         try:
             for index in range(self.count):
                 conn, peer = self.listener.accept()
+                if index == self.count - 1:
+                    # closed at once, before this connection is served: the next connect is
+                    # refused, never queued on a listener about to close (that one would
+                    # get a reset instead, for socat as for pysocat)
+                    self.listener.close()
                 self.peers.append(peer[1])
                 if self.concurrent:
                     handler = threading.Thread(target=self._handle, args=(index, conn), daemon=True)
