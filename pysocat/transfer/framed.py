@@ -48,6 +48,7 @@ class FramedEndpoint(Endpoint):
     hello_mtu: int = 0xFFFF  # the MTU a HELLO answer states (pairing sets the TUN's)
     _backlog: list[bytes | memoryview] = field(default_factory=list)  # stream bytes not written yet
     _backlog_bytes: int = 0
+    _no_wait: bool | None = None  # writes_without_waiting(), once known
 
     @classmethod
     def wrap(cls, inner: Endpoint, frame_format: FrameFormat = FrameFormat.RFC4571,
@@ -124,7 +125,7 @@ class FramedEndpoint(Endpoint):
     def _write_parts(self, parts: list[bytes | memoryview]) -> None:
         inner = self.inner
         assert inner is not None
-        if not inner.writes_without_waiting():
+        if not self.writes_without_waiting():
             inner.send_parts(parts)
             return
         self._backlog.extend(parts)
@@ -158,7 +159,10 @@ class FramedEndpoint(Endpoint):
         return parts
 
     def writes_without_waiting(self) -> bool:
-        return self.inner is not None and self.inner.writes_without_waiting()
+        """Asked once (it costs an fstat): the stream below does not change."""
+        if self._no_wait is None:
+            self._no_wait = self.inner is not None and self.inner.writes_without_waiting()
+        return self._no_wait
 
     def backlog(self) -> int:
         return self._backlog_bytes
