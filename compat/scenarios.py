@@ -585,7 +585,7 @@ SCENARIOS: list[dict] = [
 # Families with many scenarios keep them in their own module (compat/scenarios_<family>.py,
 # each defining SCENARIOS); they are listed here so that the runner sees one table.
 FAMILY_FILES: tuple[str, ...] = ("rawip", "misc_net", "compat17", "generic", "proxy", "openssl", "ancillary", "ptyalloc",
-                                "docs")
+                                "docs", "descriptor")
 
 
 def _collect_family_files() -> None:

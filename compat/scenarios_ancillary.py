@@ -35,8 +35,6 @@ SCENARIOS: list[dict] = [
     {"id": "anc-udp4-without-options-nothing", "stdin": HI, "stderr_filter": ANCILLARY_LINES,
      "argv": ["-d", "-d", "-d", "-t", "0.5", "-", "UDP4-DATAGRAM:127.0.0.1:47659,bind=127.0.0.1:47659,ip-ttl=53"]},
     {"id": "anc-ip-options-needs-value", "argv": ["-u", "-", "UDP4-SENDTO:127.0.0.1:47660,ip-options"]},
-    {"id": "anc-recvttl-on-stdin-pipe", "argv": ["-u", "STDIN,ip-recvttl", "STDOUT"],
-     "known_bug": "stdio.py ignores SOCKET/IP options on a descriptor that is no socket (ip-ttl too); "
-                  "socat's STDIN takes those groups and fails in setsockopt() (exit 1)"},
+    {"id": "anc-recvttl-on-stdin-pipe", "argv": ["-u", "STDIN,ip-recvttl", "STDOUT"], "stdin": HI},
     {"id": "anc-recvtclass-on-udp4-wrong-group", "argv": ["-u", "-", "UDP4-SENDTO:127.0.0.1:47661,ipv6-recvtclass"]},
 ]

@@ -360,6 +360,30 @@ def foreign_disposition(addr_type: AddressType, opt: Option) -> str:
     return "not implemented"
 
 
+def _in_group_unused(addr: ResolvedAddress) -> tuple[list[Option], list[Option]]:
+    """Options of the type's own groups that its opener does not use (verified with socat
+    1.7.4.4 for STDIN): those in a phase it never applies, and the multicast joins that only
+    socket openers make, are left (`N option(s) could not be used`); a socket's
+    connect-timeout "does not apply" to a descriptor."""
+    phases = addr.type.phases
+    if phases is None:
+        return [], []
+    foreign = set(addr.foreign)
+    left, not_applying = [], []
+    for opt in addr.options.values:
+        if opt in foreign or opt.phase == "INIT" or opt.name in QUIETLY_ACCEPTED:
+            continue
+        if opt.phase not in phases or (phases is FD_PHASES and opt.name in DESCRIPTOR_LEFT):
+            left.append(opt)
+        elif phases is FD_PHASES and opt.name in NOT_APPLYING:
+            not_applying.append(opt)
+    return left, not_applying
+
+
+# socket options a STDIO or FD address never applies (socat's socket openers do)
+DESCRIPTOR_LEFT = frozenset({"ip-add-membership", "ipv6-join-group"})
+
+
 def _without(options: OptionValues, dropped: set[Option]) -> OptionValues:
     kept = OptionValues()
     for opt, value in options.occurrences:
@@ -377,9 +401,12 @@ def _checked(opener: Callable[..., object]) -> Callable[..., object]:
         for err in addr.deferred:
             LOG.log(err.level, err.text)
         addr.deferred = []
-        if not addr.foreign:
+        unapplied, not_applying = _in_group_unused(addr)
+        if not addr.foreign and not unapplied and not not_applying:
             return opener(addr, ctx)
         kinds = {opt: foreign_disposition(addr.type, opt) for opt in addr.foreign}
+        kinds.update((opt, "left") for opt in unapplied)
+        kinds.update((opt, "does not apply") for opt in not_applying)
 
         def fail(opt: Option) -> None:
             text = f'applyopts(): option "{opt.name}" {kinds[opt]}'
@@ -402,7 +429,8 @@ def _checked(opener: Callable[..., object]) -> Callable[..., object]:
             left = [opt for opt, kind in kinds.items() if kind == "left"]
             if left:
                 for opt in left:
-                    LOG.warn(f'showleft(): option "{opt.name}" not inquired')
+                    if opt not in unapplied:  # socat 1.7.4.4 names only the foreign ones
+                        LOG.warn(f'showleft(): option "{opt.name}" not inquired')
                 raise SocatError(f"{len(left)} option(s) could not be used")
         except SocatError:
             endpoint.close()  # type: ignore[attr-defined]

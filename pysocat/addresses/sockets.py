@@ -20,6 +20,7 @@ import select
 import _socket
 import socket
 import struct
+import sys
 import time
 from collections.abc import Callable
 from ..record import dataclass
@@ -228,7 +229,7 @@ def set_address_env(ctx: OpenContext, which: str, family: int, addr: Sockaddr) -
 
 def _encode(kind: str, value: object) -> int | bytes:
     if kind == "int":
-        return int(value)  # type: ignore[call-overload]
+        return c_int(int(value))  # type: ignore[call-overload]
     if kind == "linger":
         return struct.pack("ii", 1, int(value))  # type: ignore[call-overload]
     if kind == "timeval":
@@ -239,6 +240,13 @@ def _encode(kind: str, value: object) -> int | bytes:
     if kind == "bin":  # already dalan bytes (options.BIN)
         return bytes(value)  # type: ignore[arg-type]
     raise ValueError(kind)
+
+
+def c_int(value: int) -> int:
+    """What socat's int option holds: strtoul's result stored in a C int (so "-5" is -5,
+    and 2**32 + 7 is 7), as setsockopt() receives it."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 def _setsockopt(sock: socket.socket, level: int, name: int, value: int | bytes, shown: object) -> None:
@@ -262,7 +270,8 @@ def apply_table(sock: socket.socket, opts: OptionValues, table: dict) -> None:
             continue
         if level in (socket.IPPROTO_IP, socket.IPPROTO_IPV6, socket.IPPROTO_TCP) and sock.family == socket.AF_UNIX:
             continue
-        _setsockopt(sock, level, name, _encode(kind, value), value)
+        encoded = _encode(kind, value)
+        _setsockopt(sock, level, name, encoded, f"{{{encoded}}}" if kind == "int" else value)
 
 
 def _ipv6_equivalent(name: int, level: int) -> tuple[int, int]:
@@ -299,6 +308,45 @@ def apply_socket_options(sock: socket.socket, opts: OptionValues, prebind: bool 
     if O.MULTICAST_IF in opts:
         address = socket.inet_aton(socket.gethostbyname(str(opts.get(O.MULTICAST_IF))))
         _setsockopt(sock, socket.IPPROTO_IP, socket.IP_MULTICAST_IF, address, opts.get(O.MULTICAST_IF))
+
+
+def apply_to_descriptor(fd: int, opts: OptionValues) -> None:
+    """STDIO and FD: socat applies the socket options given to whatever the descriptor is
+    (socket activation hands over a socket). On a pipe or a terminal the first of them
+    fails: setsockopt(): Socket operation on non-socket, and the address fails."""
+    if SOCKET_APPLIED.isdisjoint(opts.values) and LATE_APPLIED.isdisjoint(opts.values):
+        return
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError as err:
+        _refuse_first_sockopt(fd, opts, err)
+        return
+    try:
+        apply_socket_options(sock, opts, prebind=False)
+        if not LATE_APPLIED.isdisjoint(opts.values):
+            apply_table(sock, opts, O.LATE_SOCKOPTS)
+    finally:
+        sock.detach()
+
+
+LATE_APPLIED = frozenset(O.LATE_SOCKOPTS)
+
+
+def _refuse_first_sockopt(fd: int, opts: OptionValues, err: OSError) -> None:
+    """The error socat's first setsockopt() on a descriptor that is no socket reports
+    (its tables apply the PASTSOCKET and FD phases before LATE)."""
+    for table in (O.SOCKOPTS, O.LATE_SOCKOPTS):
+        for opt, value in opts.occurrences:
+            if opt in table and value is not None:
+                level, name, kind = table[opt]
+                encoded = _encode(kind, value)
+                shown = f"{{{encoded}}}" if kind == "int" else value
+                raise SocatError(f"setsockopt({fd}, {level}, {name}, {shown}, "
+                                 f"{4 if isinstance(encoded, int) else len(encoded)}): {strerror(err)}")
+    if O.MULTICAST_IF in opts:  # socat shows the in_addr as the int it is in memory
+        address = socket.inet_aton(socket.gethostbyname(str(opts.get(O.MULTICAST_IF))))
+        raise SocatError(f"setsockopt({fd}, {socket.IPPROTO_IP}, {socket.IP_MULTICAST_IF}, "
+                         f"{{0x{int.from_bytes(address, sys.byteorder):x}}}, 4): {strerror(err)}")
 
 
 def apply_connected_options(sock: socket.socket, opts: OptionValues) -> None:

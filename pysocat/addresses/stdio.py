@@ -61,7 +61,15 @@ def open_fd(addr: ResolvedAddress, ctx: OpenContext) -> Endpoint:
     return _endpoint(addr, f"fd {number}", number if ctx.readable else None, number if ctx.writable else None)
 
 
+_SOCKET_GROUPS = frozenset({G.SOCKET, G.IP4, G.IP6, G.TCP, G.UDP, G.SCTP, G.UNIX})
+
+
 def _endpoint(addr: ResolvedAddress, label: str, read_fd: int | None, write_fd: int | None) -> Endpoint:
-    for fd in {fd for fd in (read_fd, write_fd) if fd is not None}:
+    socket_options = any(opt.groups & _SOCKET_GROUPS for opt in addr.options.values)
+    for fd in sorted({fd for fd in (read_fd, write_fd) if fd is not None}):
         apply_fd_options(fd, addr.options)
+        if socket_options:  # on a pipe, socat's first setsockopt() fails
+            from .sockets import apply_to_descriptor
+
+            apply_to_descriptor(fd, addr.options)
     return Endpoint(label, read_fd, write_fd, policy_from_options(addr.options))

@@ -263,3 +263,27 @@ def test_notices_same_as_socat():
     assert diagnostics(mine.stderr) == diagnostics(theirs.stderr)
     mine, theirs = both("-d", "-d", "-u", "STDIN", "STDERR", input=b"")
     assert diagnostics(mine.stderr) == diagnostics(theirs.stderr)
+
+
+def test_socket_options_reach_an_inherited_socket_descriptor() -> None:
+    """FD:<n> on a socket (socket activation, a parent's socketpair): the socket options
+    given are set on it, as socat does; the test sees them on its own end of the same socket."""
+    import socket as socket_module
+    import subprocess as sp
+
+    from tests.conftest import pysocat_command
+
+    ours, theirs = socket_module.socketpair()
+    before = theirs.getsockopt(socket_module.SOL_SOCKET, socket_module.SO_KEEPALIVE)
+    fd = theirs.fileno()
+    proc = sp.Popen(pysocat_command() + ["-u", f"FD:{fd},so-keepalive,rcvbuf=65536", "STDOUT"], pass_fds=(fd,),
+                    stdout=sp.PIPE, stderr=sp.PIPE)
+    ours.sendall(b"through the inherited socket\n")
+    ours.shutdown(socket_module.SHUT_WR)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert out == b"through the inherited socket\n"
+    assert before == 0 and theirs.getsockopt(socket_module.SOL_SOCKET, socket_module.SO_KEEPALIVE) == 1
+    assert theirs.getsockopt(socket_module.SOL_SOCKET, socket_module.SO_RCVBUF) == 2 * 65536  # the kernel doubles it
+    ours.close()
+    theirs.close()
