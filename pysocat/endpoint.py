@@ -168,23 +168,24 @@ class Endpoint:
             return
         views = list(parts)
         while views:
-            batch = views[:IOV_MAX]
             try:
-                written = os.writev(fd, batch)
+                written = os.writev(fd, views[:IOV_MAX])
             except BlockingIOError:
                 select.select([], [fd], [])
                 continue
-            if written == sum(map(len, batch)):
-                del views[:IOV_MAX]
-                continue
             drop_written(views, written)
+
+    def plain_writes(self) -> bool:
+        """Whether send() and send_many() are Endpoint's own (no wrapper rewrites the bytes):
+        the engine may then write with write_some() itself and keep what does not fit."""
+        return type(self).send is Endpoint.send and type(self).send_many is Endpoint.send_many
 
     def writes_without_waiting(self) -> bool:
         """Whether a write never waits for room: what the descriptor does not take is kept
         (the engine's pending output, or the endpoint's own backlog) and written when poll
         says there is room. True for a plain socket (MSG_DONTWAIT) or non-blocking descriptor."""
         fd = self.write_fd
-        if fd is None or type(self).send is not Endpoint.send or type(self).send_many is not Endpoint.send_many:
+        if fd is None or not self.plain_writes():
             return False
         try:
             return stat.S_ISSOCK(os.fstat(fd).st_mode) or not os.get_blocking(fd)
@@ -204,13 +205,10 @@ class Endpoint:
         fd = self.write_fd
         if fd is None:
             return sum(map(len, parts))
-        if self._sender_fd != fd:
-            self._release_sender()
-            self._sender = _socket_view(fd)
-            self._sender_fd = fd
+        sender = self._socket_sender(fd)
         try:
-            if self._sender is not None:
-                return self._sender.sendmsg(parts, (), socket.MSG_DONTWAIT)
+            if sender is not None:
+                return sender.sendmsg(parts, (), socket.MSG_DONTWAIT)
             return os.writev(fd, parts)
         except BlockingIOError:
             return 0
@@ -226,16 +224,21 @@ class Endpoint:
         fd = self.write_fd
         if fd is None:
             return len(data)
+        sender = self._socket_sender(fd)
+        try:
+            if sender is not None:
+                return sender.send(data, socket.MSG_DONTWAIT)
+            return os.write(fd, data)
+        except BlockingIOError:
+            return 0
+
+    def _socket_sender(self, fd: int) -> socket.socket | None:
+        """The socket object write_some() sends with on `fd` (None: no socket), made once."""
         if self._sender_fd != fd:
             self._release_sender()
             self._sender = _socket_view(fd)
             self._sender_fd = fd
-        try:
-            if self._sender is not None:
-                return self._sender.send(data, socket.MSG_DONTWAIT)
-            return os.write(fd, data)
-        except BlockingIOError:
-            return 0
+        return self._sender
 
     def _release_sender(self) -> None:
         if self._sender is not None:

@@ -253,8 +253,19 @@ def _setsockopt(sock: socket.socket, level: int, name: int, value: int | bytes, 
     try:
         sock.setsockopt(level, name, value)
     except OSError as err:
-        raise SocatError(f"setsockopt({sock.fileno()}, {level}, {name}, {shown}, "
-                         f"{4 if isinstance(value, int) else len(value)}): {strerror(err)}") from None
+        raise _setsockopt_error(sock.fileno(), level, name, value, shown, err) from None
+
+
+def _setsockopt_error(fd: int, level: int, name: int, value: int | bytes, shown: object, err: OSError) -> SocatError:
+    """socat's message for a failed setsockopt(): the value as shown, then its size."""
+    return SocatError(f"setsockopt({fd}, {level}, {name}, {shown}, "
+                      f"{4 if isinstance(value, int) else len(value)}): {strerror(err)}")
+
+
+def _table_value(kind: str, value: object) -> tuple[int | bytes, object]:
+    """A table option's value as setsockopt() gets it, and as socat shows it ({5} for an int)."""
+    encoded = _encode(kind, value)
+    return encoded, f"{{{encoded}}}" if kind == "int" else value
 
 
 def apply_table(sock: socket.socket, opts: OptionValues, table: dict) -> None:
@@ -270,8 +281,7 @@ def apply_table(sock: socket.socket, opts: OptionValues, table: dict) -> None:
             continue
         if level in (socket.IPPROTO_IP, socket.IPPROTO_IPV6, socket.IPPROTO_TCP) and sock.family == socket.AF_UNIX:
             continue
-        encoded = _encode(kind, value)
-        _setsockopt(sock, level, name, encoded, f"{{{encoded}}}" if kind == "int" else value)
+        _setsockopt(sock, level, name, *_table_value(kind, value))
 
 
 def _ipv6_equivalent(name: int, level: int) -> tuple[int, int]:
@@ -339,14 +349,11 @@ def _refuse_first_sockopt(fd: int, opts: OptionValues, err: OSError) -> None:
         for opt, value in opts.occurrences:
             if opt in table and value is not None:
                 level, name, kind = table[opt]
-                encoded = _encode(kind, value)
-                shown = f"{{{encoded}}}" if kind == "int" else value
-                raise SocatError(f"setsockopt({fd}, {level}, {name}, {shown}, "
-                                 f"{4 if isinstance(encoded, int) else len(encoded)}): {strerror(err)}")
+                raise _setsockopt_error(fd, level, name, *_table_value(kind, value), err)
     if O.MULTICAST_IF in opts:  # socat shows the in_addr as the int it is in memory
         address = socket.inet_aton(socket.gethostbyname(str(opts.get(O.MULTICAST_IF))))
-        raise SocatError(f"setsockopt({fd}, {socket.IPPROTO_IP}, {socket.IP_MULTICAST_IF}, "
-                         f"{{0x{int.from_bytes(address, sys.byteorder):x}}}, 4): {strerror(err)}")
+        raise _setsockopt_error(fd, socket.IPPROTO_IP, socket.IP_MULTICAST_IF, 0,
+                                f"{{0x{int.from_bytes(address, sys.byteorder):x}}}", err)
 
 
 def apply_connected_options(sock: socket.socket, opts: OptionValues) -> None:

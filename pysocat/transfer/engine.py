@@ -107,8 +107,7 @@ class Relay:
             raise SocatError("posix_memalign(): Cannot allocate memory") from None
         self.log_transfers = True
         for direction in self.directions:
-            target = type(direction.target)
-            direction.nowait = target.send is Endpoint.send and target.send_many is Endpoint.send_many
+            direction.nowait = direction.target.plain_writes()
             direction.never_blocks = direction.target.writes_without_waiting()
 
     def _consider_splice(self, d: _Direction) -> None:

@@ -47,7 +47,6 @@ class FramedEndpoint(Endpoint):
     first_frame_seen: bool = False
     hello_mtu: int = 0xFFFF  # the MTU a HELLO answer states (pairing sets the TUN's)
     _backlog: list[bytes | memoryview] = field(default_factory=list)  # stream bytes not written yet
-    _backlog_bytes: int = 0
     _no_wait: bool | None = None  # writes_without_waiting(), once known
 
     @classmethod
@@ -129,7 +128,6 @@ class FramedEndpoint(Endpoint):
             inner.send_parts(parts)
             return
         self._backlog.extend(parts)
-        self._backlog_bytes += sum(map(len, parts))
         self.flush_backlog()
 
     def wire_parts(self, packets: list[Frame]) -> list[bytes | memoryview]:
@@ -165,7 +163,7 @@ class FramedEndpoint(Endpoint):
         return self._no_wait
 
     def backlog(self) -> int:
-        return self._backlog_bytes
+        return sum(map(len, self._backlog)) if self._backlog else 0
 
     def flush_backlog(self) -> bool:
         """Writes what the stream takes now; returns whether any byte went."""
@@ -177,12 +175,10 @@ class FramedEndpoint(Endpoint):
                 written = self.inner.write_some_parts(backlog[:IOV_MAX])
             except OSError:
                 backlog.clear()  # the stream is broken: the error is reported, nothing is retried
-                self._backlog_bytes = 0
                 raise
             if written <= 0:
                 return moved
             moved = True
-            self._backlog_bytes -= written
             drop_written(backlog, written)
         return moved
 
