@@ -128,3 +128,20 @@ def normalised(lines: list[str]) -> list[str]:
         line = re.sub(r"(\]):\d+", r"\1:<port>", line)
         out.append(line)
     return out
+
+
+def error_lines(stderr: bytes) -> list[str]:
+    """The E lines of a run's diagnostics."""
+    from tests.conftest import diagnostics
+
+    return [line for line in diagnostics(stderr) if line.startswith("E ")]
+
+
+def same_errors_as_socat(*args: str, pysocat_stderr: bytes) -> None:
+    """The E lines pysocat gave equal real socat's for the same command (where installed)."""
+    from tests.conftest import SOCAT, run_socat
+
+    if SOCAT is None:
+        return
+    theirs = run_socat(*args, input=b"", timeout=30)
+    assert normalised(error_lines(pysocat_stderr)) == normalised(error_lines(theirs.stderr)), theirs.stderr.decode()

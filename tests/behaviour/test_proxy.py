@@ -13,23 +13,11 @@ import time
 import pytest
 
 from tests.behaviour.helpers import no_traceback, spawn
-from tests.behaviour.net_helpers import free_port, normalised, stop, wait_tcp, wait_udp
+from tests.behaviour.net_helpers import error_lines, free_port, same_errors_as_socat, stop, wait_tcp, wait_udp
 from tests.behaviour.proxy_servers import EchoServer, FakeProxy, start_script_server, start_tinyproxy, tunnel
 from tests.conftest import SOCAT, diagnostics, run_pysocat, run_socat
 
 PAYLOAD = random.Random(5).randbytes(1 << 20)
-
-
-def errors(stderr: bytes) -> list[str]:
-    return [line for line in diagnostics(stderr) if line.startswith("E ")]
-
-
-def same_errors_as_socat(*args: str, pysocat_stderr: bytes) -> None:
-    """The E lines pysocat gave equal real socat's for the same command (where installed)."""
-    if SOCAT is None:
-        return
-    theirs = run_socat(*args, input=b"", timeout=30)
-    assert normalised(errors(pysocat_stderr)) == normalised(errors(theirs.stderr)), theirs.stderr.decode()
 
 
 # ---------------------------------------------------------------- tinyproxy
@@ -64,9 +52,9 @@ def test_tinyproxy_basic_authentication(tmp_path):
         finally:
             stop(proxy)
     assert good[:2] == (0, b"hello\n") and from_file[:2] == (0, b"file\n")
-    assert (missing.returncode, errors(missing.stderr)) == (
+    assert (missing.returncode, error_lines(missing.stderr)) == (
         1, [f"E CONNECT 127.0.0.1:{target.port}: Proxy Authentication Required"])
-    assert (wrong.returncode, errors(wrong.stderr)) == (1, [f"E CONNECT 127.0.0.1:{target.port}: Unauthorized"])
+    assert (wrong.returncode, error_lines(wrong.stderr)) == (1, [f"E CONNECT 127.0.0.1:{target.port}: Unauthorized"])
     assert target.connections == 2
 
 
@@ -275,5 +263,5 @@ def test_bad_option_values_fail_before_connecting():
             listen.accept()  # nobody connected
     finally:
         listen.close()
-    assert errors(both.stderr) == ["E Only one of options proxy-authorization and proxy-authorization-file allowed"]
-    assert errors(missing.stderr) == ['E open("/nonexistent", O_RDONLY): No such file or directory']
+    assert error_lines(both.stderr) == ["E Only one of options proxy-authorization and proxy-authorization-file allowed"]
+    assert error_lines(missing.stderr) == ['E open("/nonexistent", O_RDONLY): No such file or directory']

@@ -17,24 +17,13 @@ import pytest
 from pysocat.addresses.tunnel import default_user
 
 from tests.behaviour.helpers import spawn, wait_for
-from tests.behaviour.net_helpers import normalised, stop
+from tests.behaviour.net_helpers import error_lines, same_errors_as_socat, stop
 from tests.behaviour.proxy_servers import (
     DANTE_PASSWORD, DANTE_USER, EchoServer, FakeProxy, start_dante, start_script_server, tunnel,
 )
 from tests.conftest import SOCAT, diagnostics, run_pysocat, run_socat
 
 PAYLOAD = random.Random(4).randbytes(1 << 20)
-
-
-def errors(stderr: bytes) -> list[str]:
-    return [line for line in diagnostics(stderr) if line.startswith("E ")]
-
-
-def same_errors_as_socat(*args: str, pysocat_stderr: bytes) -> None:
-    if SOCAT is None:
-        return
-    theirs = run_socat(*args, input=b"", timeout=30)
-    assert normalised(errors(pysocat_stderr)) == normalised(errors(theirs.stderr)), theirs.stderr.decode()
 
 
 @pytest.fixture
@@ -75,7 +64,7 @@ def test_socks4_refused_by_dantes_rules_as_socat_reports_it(dante, target):
     result = run_pysocat("-d", "-d", "-d", "-", address, input=b"")
     assert result.returncode == 1
     assert any(line.startswith("I received socks reply VN=0 CD=91 ") for line in diagnostics(result.stderr))
-    assert errors(result.stderr) == ["E socks: connect request rejected or failed"]
+    assert error_lines(result.stderr) == ["E socks: connect request rejected or failed"]
     same_errors_as_socat("-", address, pysocat_stderr=result.stderr)
     assert target.connections == 0
 
@@ -84,7 +73,7 @@ def test_socks4a_is_not_spoken_by_dante(dante, target):
     """Dante takes the 4a request's 0.0.0.1 for the address and refuses it: socat alike."""
     address = f"SOCKS4A:127.0.0.1:localhost:{target.port},socksport={dante}"
     result = run_pysocat("-", address, input=b"")
-    assert errors(result.stderr) == ["E socks: connect request rejected or failed"]
+    assert error_lines(result.stderr) == ["E socks: connect request rejected or failed"]
     same_errors_as_socat("-", address, pysocat_stderr=result.stderr)
 
 
@@ -126,7 +115,7 @@ def test_socks4_wrong_user_is_refused_by_socks4echo():
         result = run_pysocat("-", address, input=b"")
     finally:
         stop(server)
-    assert errors(result.stderr) == ["E socks: connect request rejected or failed"]
+    assert error_lines(result.stderr) == ["E socks: connect request rejected or failed"]
 
 
 # ---------------------------------------------------------------- SOCKS5 through Dante
@@ -152,7 +141,7 @@ def test_socks5_connect_through_dante(dante, target, form):
 
 def test_socks5_refused_by_dantes_rules(dante, target):
     result = run_pysocat("-", f"SOCKS5:127.0.0.1:{dante}:127.0.0.2:{target.port}", input=b"")
-    assert (result.returncode, errors(result.stderr)) == (
+    assert (result.returncode, error_lines(result.stderr)) == (
         1, ["E SOCKS5 server error 2: connection not allowed by ruleset"])
 
 
@@ -162,7 +151,7 @@ def test_socks5_target_refusing_the_connection(dante):
     port = closed.getsockname()[1]
     closed.close()  # nobody listens there now
     result = run_pysocat("-", f"SOCKS5:127.0.0.1:{dante}:127.0.0.1:{port}", input=b"")
-    assert errors(result.stderr) == ["E SOCKS5 server error 5: connection refused"]
+    assert error_lines(result.stderr) == ["E SOCKS5 server error 5: connection refused"]
 
 
 def test_socks5_username_password(dante_auth, target):
@@ -172,10 +161,10 @@ def test_socks5_username_password(dante_auth, target):
     assert (rc, out) == (0, b"authenticated\n"), err.decode()
     assert f'I sending SOCKS5 username/password authentication for user "{DANTE_USER}"' in diagnostics(err)
     wrong = run_pysocat("-", f"{address},socksuser={DANTE_USER},sockspass=wrong", input=b"")
-    assert (wrong.returncode, errors(wrong.stderr)) == (
+    assert (wrong.returncode, error_lines(wrong.stderr)) == (
         1, ["E SOCKS5 username/password authentication failed (status 1)"])
     anonymous = run_pysocat("-", address, input=b"")
-    assert errors(anonymous.stderr) == ["E SOCKS5 authentication negotiation failed - client & server have no "
+    assert error_lines(anonymous.stderr) == ["E SOCKS5 authentication negotiation failed - client & server have no "
                                         "common supported methods"]
     assert target.connections == 1
 
@@ -219,7 +208,7 @@ def test_socks5_listen_through_dante(dante):
             match = re.search(rb"SOCKS5 server listens on 127\.0\.0\.1:(\d+)", bytes(log))
             return int(match.group(1)) if match else None
 
-        port = wait_for(lambda: bound_port() or listener.poll() is not None, 20)
+        wait_for(lambda: bound_port() or listener.poll() is not None, 20)
         assert listener.poll() is None, bytes(log).decode()
         got = _peer(bound_port(), b"from the peer\n")
         out = listener.stdout.read()
@@ -255,8 +244,8 @@ def test_socks4_undefined_status_with_sloppy_goes_on():
     with FakeProxy(bytes([0, 85, 0, 0, 0, 0, 0, 0]) + b"data", http=False, request_size=18) as server:
         sloppy = run_pysocat("-s", "-", f"SOCKS4:127.0.0.1:127.0.0.1:1,socksport={server.port},"
                              "socksuser=anonymous", input=b"")
-    assert (strict.returncode, errors(strict.stderr), strict.stdout) == (1, ["E socks: undefined status 85"], b"")
-    assert errors(sloppy.stderr) == ["E socks: undefined status 85"] and sloppy.stdout == b"data"
+    assert (strict.returncode, error_lines(strict.stderr), strict.stdout) == (1, ["E socks: undefined status 85"], b"")
+    assert error_lines(sloppy.stderr) == ["E socks: undefined status 85"] and sloppy.stdout == b"data"
 
 
 def test_socks4_connection_refused_reads_as_socat():
@@ -271,5 +260,5 @@ def test_socks4_connection_refused_reads_as_socat():
     assert lines[1:3] == [f"N opening connection to AF=2 127.0.0.1:{port}",
                           f'N opening connection to 127.0.0.1:1000 via socks4 server 127.0.0.1:{port} as user '
                           f'"{default_user()}"']
-    assert errors(result.stderr) == [f"E connect(3, AF=2 127.0.0.1:{port}, 16): Connection refused"]
+    assert error_lines(result.stderr) == [f"E connect(3, AF=2 127.0.0.1:{port}, 16): Connection refused"]
     same_errors_as_socat("-", address, pysocat_stderr=result.stderr)
