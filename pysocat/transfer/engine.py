@@ -295,8 +295,9 @@ class Relay:
         """Does one read from the source and writes what it held; returns whether data moved."""
         policy = d.source.policy
         # a packet is never cut: the larger side's packet size wins over -b (a 9000-byte
-        # datagram bound for a TUN with MTU 9000 is read whole)
-        target_packet = d.target.packet_size if d.source.keeps_boundaries else 0
+        # datagram bound for a TUN with MTU 9000 is read whole); a source that states its
+        # own packet size (a TUN) needs no more than that, whatever the target reads
+        target_packet = d.target.packet_size if d.source.keeps_boundaries and not d.source.packet_size else 0
         size = max(self.settings.bufsize, d.source.packet_size, target_packet)
         if policy.readbytes is not None:
             size = min(size, policy.readbytes - d.read_total)
