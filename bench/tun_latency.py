@@ -6,7 +6,8 @@ Why it exists: the TUN issue asks for a framed ping <= 1.2x socat TUN/UDP's. The
 Python relay shows what CPython itself costs per packet on this machine (the floor for any
 Python relay), so the table tells how much of pysocat's latency is its own code and how
 much is the interpreter's. CPU time is the relays' run time from /proc/PID/schedstat,
-both ends together, divided by the number of pings. Needs root.
+both ends together, divided by the number of pings. TUN_LATENCY_COMPARE names a second
+pysocat (a wrapper running another checkout) for an A/B in the same rounds. Needs root.
 """
 from __future__ import annotations
 
@@ -41,12 +42,16 @@ def configurations(found: dict[str, str]) -> list[tuple[str, list[str], list[str
         ("minimal Python framed TCP", [*MINIMAL, "framed", RIGHT_TUNNEL, "listen", str(PORT)],
          [*MINIMAL, "framed", LEFT_TUNNEL, RIGHT_UNDERLAY, str(PORT)]),
     ]
-    if pysocat:
-        configs += [
-            ("pysocat TUN/UDP", [pysocat, f"UDP4-LISTEN:{PORT}", right_tun], [pysocat, f"UDP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
-            ("pysocat framed TCP", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
-             [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]),
-        ]
+    # TUN_LATENCY_COMPARE=/path/to/another/pysocat adds its rows, measured in the same rounds:
+    # the host's timing drifts by more than a code change gains, so an A/B needs interleaving
+    for label, program in (("pysocat", pysocat), ("compared pysocat", os.environ.get("TUN_LATENCY_COMPARE"))):
+        if program:
+            configs += [
+                (f"{label} TUN/UDP", [program, f"UDP4-LISTEN:{PORT}", right_tun],
+                 [program, f"UDP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
+                (f"{label} framed TCP", [program, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
+                 [program, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]),
+            ]
     return configs
 
 
