@@ -108,17 +108,8 @@ class FramedEndpoint(Endpoint):
                            encode_hello(Hello(caps, self.hello_mtu, self.decoder.max_length))])
 
     def send_many(self, packets: list[bytes]) -> None:
-        """A burst of packets becomes one write of consecutive frames: over a socket with
-        nothing kept, one sendmsg(), and only what it does not take is kept."""
-        parts = self.wire_parts(packets)
-        if self._backlog or len(parts) > IOV_MAX or not self.writes_without_waiting():
-            self._write_parts(parts)
-            return
-        assert self.inner is not None
-        written = self.inner.write_some_parts(parts)
-        if written < sum(map(len, parts)):
-            drop_written(parts, written)
-            self._backlog.extend(parts)
+        """A burst of packets becomes one write of consecutive frames."""
+        self.send_frames(packets)
 
     def send(self, data: bytes) -> None:
         self.send_frames([data])
