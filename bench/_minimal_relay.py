@@ -37,7 +37,7 @@ def main() -> None:
             sock.connect((peer, port))
     else:
         if peer == "listen":
-            listener = socket.create_server(("0.0.0.0", port), reuse_port=False)
+            listener = socket.create_server(("0.0.0.0", port))
             sock, _ = listener.accept()
         else:
             sock = socket.create_connection((peer, port))

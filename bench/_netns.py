@@ -5,6 +5,7 @@ everything is removed on exit, also after an error."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -77,6 +78,22 @@ class NamespacePair:
                 os.killpg(process.pid, 9)
                 process.wait()
         self.processes.clear()
+
+    def start_tunnel(self, right: list[str], left: list[str]) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], bool]:
+        """Starts the right end (the listener), then the left, and waits for both tunnel
+        addresses; returns both processes and whether the tunnel came up (if not, their
+        stderr says why; stop_all() ends them)."""
+        server = self.start("right", right)
+        time.sleep(0.5)
+        client = self.start("left", left)
+        up = self.wait_for_address("right", RIGHT_TUNNEL) and self.wait_for_address("left", LEFT_TUNNEL)
+        return server, client, up
+
+    def ping(self, target: str, count: int, interval: str = "0.05", wait: str = "2") -> float | None:
+        """The average round trip of `count` pings from the left side, in ms (None if none came back)."""
+        result = self.run("left", ["ping", "-c", str(count), "-i", interval, "-W", wait, target], timeout=count + 60)
+        match = re.search(rb"= [\d.]+/([\d.]+)/", result.stdout)
+        return float(match.group(1)) if match else None
 
     def wait_for_address(self, side: str, address: str, timeout: float = 15) -> bool:
         """Polls until `address` is configured on some interface of the namespace."""

@@ -48,11 +48,9 @@ def tunnel_demo() -> int:
     with NamespacePair("psdemo") as pair:
         print("two namespaces joined by a veth pair: left 192.0.2.1, right 192.0.2.2")
         print(f"\n[right]$ {' '.join(right)} &")
-        server = pair.start("right", right)
-        time.sleep(0.5)
         print(f"[left]$ {' '.join(left)} &")
-        client = pair.start("left", left)
-        if not (pair.wait_for_address("right", RIGHT_TUNNEL) and pair.wait_for_address("left", LEFT_TUNNEL)):
+        server, client, up = pair.start_tunnel(right, left)
+        if not up:
             pair.stop_all()
             for name, process in (("right", server), ("left", client)):
                 print(f"--- {name} pysocat said:\n" + (process.stderr.read().decode(errors="replace")

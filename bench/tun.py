@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from _util import programs, table
 
 SECONDS = int(os.environ.get("TUN_SECONDS", "5"))
 PORT = 5555
+PINGS = 20
 
 
 def configurations(found: dict[str, str]) -> list[tuple[str, list[str] | None, list[str] | None]]:
@@ -81,29 +81,21 @@ def iperf(pair: NamespacePair, server: str) -> float | None:
         return None
 
 
-def ping(pair: NamespacePair, target: str) -> float | None:
-    result = pair.run("left", ["ping", "-c", "20", "-i", "0.05", "-W", "2", target], timeout=60)
-    match = re.search(rb"= [\d.]+/([\d.]+)/", result.stdout)
-    return float(match.group(1)) if match else None
-
-
 def measure(pair: NamespacePair, right: list[str] | None, left: list[str] | None) -> tuple[float | None, float | None, str]:
     target = RIGHT_UNDERLAY
     if right is not None and left is not None:
-        server = pair.start("right", right)
-        time.sleep(0.3)
-        client = pair.start("left", left)
-        if not (pair.wait_for_address("right", RIGHT_TUNNEL) and pair.wait_for_address("left", LEFT_TUNNEL)):
+        server, client, up = pair.start_tunnel(right, left)
+        if not up:
             pair.stop_all()
             errors = b"".join((p.stderr.read(4000) if p.stderr else b"") for p in (server, client))
             lines = [line.split(" ", 3)[-1] for line in errors.decode(errors="replace").splitlines() if line.strip()]
             return None, None, "did not start: " + (lines[-1] if lines else "no message")
         target = RIGHT_TUNNEL
-        pair.run("left", ["ping", "-c", "3", "-i", "0.2", "-W", "1", target])  # wakes UDP listeners, fills ARP
+        pair.ping(target, 3, "0.2", "1")  # wakes UDP listeners, fills ARP
     iperf_server = pair.start("right", ["iperf3", "-s", "-p", "5201"])
     time.sleep(0.3)
     throughput = iperf(pair, target)
-    latency = ping(pair, target)
+    latency = pair.ping(target, PINGS)
     pair.stop_all()
     del iperf_server
     return throughput, latency, ""
@@ -129,7 +121,7 @@ def main() -> int:
     for name, (gbit, ms, note) in rows_data.items():
         ratio = f"{gbit / base[0]:.1f}x" if gbit and base[0] else "-"
         rows.append([name, f"{gbit:.3f}" if gbit else "failed", f"{ms:.3f}" if ms else "-", ratio, note])
-    table(f"tun: iperf3 -t {SECONDS} left->right through the tunnel, ping -c 20 (avg)",
+    table(f"tun: iperf3 -t {SECONDS} left->right through the tunnel, ping -c {PINGS} (avg)",
           ["configuration", "Gbit/s", "ping ms", "vs socat TUN/UDP", "note"], rows)
     return 0
 

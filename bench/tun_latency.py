@@ -12,10 +12,8 @@ pysocat (a wrapper running another checkout) for an A/B in the same rounds. Need
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
-import time
 
 from _netns import LEFT_TUNNEL, RIGHT_TUNNEL, RIGHT_UNDERLAY, NamespacePair, missing_requirements
 from _util import programs, table
@@ -65,19 +63,16 @@ def _cpu_ns(pid: int) -> int:
 
 
 def measure(pair: NamespacePair, right: list[str], left: list[str]) -> tuple[float | None, float | None]:
-    server = pair.start("right", right)
-    time.sleep(0.5)
-    client = pair.start("left", left)
-    if not (pair.wait_for_address("right", RIGHT_TUNNEL) and pair.wait_for_address("left", LEFT_TUNNEL)):
+    server, client, up = pair.start_tunnel(right, left)
+    if not up:
         pair.stop_all()
         return None, None
-    pair.run("left", ["ping", "-c", "3", "-i", "0.2", "-W", "1", RIGHT_TUNNEL])  # wakes UDP listeners, fills ARP
+    pair.ping(RIGHT_TUNNEL, 3, "0.2", "1")  # wakes UDP listeners, fills ARP
     before = _cpu_ns(server.pid) + _cpu_ns(client.pid)
-    result = pair.run("left", ["ping", "-c", str(PINGS), "-i", "0.05", "-W", "2", RIGHT_TUNNEL], timeout=PINGS + 60)
+    latency = pair.ping(RIGHT_TUNNEL, PINGS)
     used = _cpu_ns(server.pid) + _cpu_ns(client.pid) - before
     pair.stop_all()
-    match = re.search(rb"= [\d.]+/([\d.]+)/", result.stdout)
-    return (float(match.group(1)) if match else None), (used / PINGS / 1000 if used > 0 else None)
+    return latency, (used / PINGS / 1000 if used > 0 else None)
 
 
 def main() -> int:
