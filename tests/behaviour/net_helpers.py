@@ -61,6 +61,14 @@ def wait_path(path: str) -> None:
     wait_for(lambda: os.path.exists(path), LISTEN_TIMEOUT)
 
 
+def recv_until_eof(sock: socket.socket) -> bytes:
+    """Everything `sock` receives until the peer's EOF."""
+    data = bytearray()
+    while chunk := sock.recv(65536):
+        data.extend(chunk)
+    return bytes(data)
+
+
 def echo_roundtrip(family: int, address: object, payload: bytes, timeout: float = 30.0) -> bytes:
     """Sends `payload`, half-closes, returns everything received until EOF (sends and
     receives concurrently, so a payload larger than the socket buffers cannot deadlock)."""
@@ -69,22 +77,14 @@ def echo_roundtrip(family: int, address: object, payload: bytes, timeout: float 
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     sock.connect(address)
-    received = bytearray()
-
-    def reader() -> None:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return
-            received.extend(chunk)
-
-    thread = threading.Thread(target=reader)
+    received: list[bytes] = []
+    thread = threading.Thread(target=lambda: received.append(recv_until_eof(sock)))
     thread.start()
     sock.sendall(payload)
     sock.shutdown(socket.SHUT_WR)
     thread.join(timeout)
     sock.close()
-    return bytes(received)
+    return received[0] if received else b""
 
 
 def zombies_of(pid: int) -> list[int]:

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tests.behaviour.helpers import no_traceback, spawn
-from tests.behaviour.net_helpers import free_port, normalised, stop, wait_tcp
+from tests.behaviour.net_helpers import free_port, normalised, recv_until_eof, stop, wait_tcp
 from tests.conftest import SOCAT, diagnostics, needs_socat, pysocat_command, run_pysocat, run_socat
 
 # A program that replaces pysocat (nofork) with the socket as its stdin and reports the
@@ -62,13 +62,6 @@ def _probe_command() -> str:
     with open(path, "w") as handle:
         handle.write(PROBE)
     return f"{sys.executable} {path}"
-
-
-def _recv_all(sock: socket.socket) -> bytes:
-    data = bytearray()
-    while chunk := sock.recv(65536):
-        data.extend(chunk)
-    return bytes(data)
 
 
 def test_tcp_listen_and_connect_relay_bytes_both_ways():
@@ -127,7 +120,7 @@ def test_children_get_socat_peer_and_sock_variables_like_socat():
             with socket.create_connection(("127.0.0.1", port), timeout=20) as client:
                 client.shutdown(socket.SHUT_WR)
                 local_port = client.getsockname()[1]
-                text = _recv_all(client).decode()
+                text = recv_until_eof(client).decode()
         finally:
             stop(server)
         env = dict(line.split("=", 1) for line in text.splitlines())
@@ -145,7 +138,7 @@ def test_ipv6_peer_variables_use_socats_long_form():
         wait_tcp(port, server)
         with socket.create_connection(("::1", port), timeout=20) as client:
             client.shutdown(socket.SHUT_WR)
-            text = _recv_all(client).decode()
+            text = recv_until_eof(client).decode()
     finally:
         stop(server)
     assert "SOCAT_PEERADDR=[0000:0000:0000:0000:0000:0000:0000:0001]" in text
@@ -158,7 +151,7 @@ def test_listen_socket_options_are_really_set_on_the_accepted_socket():
     try:
         wait_tcp(port, server)
         with socket.create_connection(("127.0.0.1", port), timeout=20) as client:
-            report = json.loads(_recv_all(client))
+            report = json.loads(recv_until_eof(client))
     finally:
         stop(server)
     _check_probe(report)
@@ -175,7 +168,7 @@ def test_connect_socket_options_bind_and_sourceport_are_really_set():
         listener.settimeout(20)
         conn, peer = listener.accept()
         assert peer == ("127.0.0.2", source)
-        report = json.loads(_recv_all(conn))
+        report = json.loads(recv_until_eof(conn))
         conn.close()
     finally:
         listener.close()
@@ -274,7 +267,7 @@ def test_range_refuses_peers_outside(allowed: str, accepted: bool):
             client.shutdown(socket.SHUT_WR)
             local = client.getsockname()[1]
             try:
-                data = _recv_all(client)
+                data = recv_until_eof(client)
             except ConnectionResetError:
                 data = b""
     finally:
@@ -290,7 +283,7 @@ def test_ipv6_range_and_v6only():
     try:
         wait_tcp(port, server)
         with socket.create_connection(("127.0.0.1", port), timeout=20) as client:
-            assert _recv_all(client) == b"mapped\n"
+            assert recv_until_eof(client) == b"mapped\n"
     finally:
         stop(server)
     port = free_port(family=socket.AF_INET6)
@@ -300,7 +293,7 @@ def test_ipv6_range_and_v6only():
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=20)
         with socket.create_connection(("::1", port), timeout=20) as client:
-            assert _recv_all(client) == b"six\n"
+            assert recv_until_eof(client) == b"six\n"
     finally:
         stop(server)
 
@@ -312,14 +305,14 @@ def test_sourceport_filters_peers_when_listening():
         wait_tcp(port, server)
         with socket.create_connection(("127.0.0.1", port), timeout=20) as wrong:
             try:
-                assert _recv_all(wrong) == b""
+                assert recv_until_eof(wrong) == b""
             except ConnectionResetError:
                 pass
         right = socket.socket()
         right.bind(("127.0.0.1", wanted))
         right.settimeout(20)
         right.connect(("127.0.0.1", port))
-        assert _recv_all(right) == b"ok\n"
+        assert recv_until_eof(right) == b"ok\n"
         right.close()
     finally:
         _out, err = stop(server)

@@ -12,6 +12,7 @@ import threading
 import pytest
 
 from pysocat.endpoint import BULK_PACKET, IOV_MAX, Endpoint
+from tests.behaviour.net_helpers import recv_until_eof
 
 
 class JoiningEndpoint(Endpoint):
@@ -30,21 +31,14 @@ def test_send_parts_delivers_every_byte_in_order_through_partial_writes():
     parts = [os.urandom(size) for size in (2, 70000, 2, 1, 0, 65535, 3)] * 3
     parts += [b"%d" % i for i in range(IOV_MAX + 10)]  # more buffers than one writev takes
     expected = b"".join(parts)
-    received = bytearray()
-
-    def drain() -> None:
-        while len(received) < len(expected):
-            chunk = theirs.recv(3000)
-            if not chunk:
-                return
-            received.extend(chunk)
-
-    reader = threading.Thread(target=drain)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(recv_until_eof(theirs)))
     reader.start()
     endpoint = Endpoint("test", ours.fileno(), ours.fileno(), owns_fds=False)
     endpoint.send_parts(parts)
+    ours.shutdown(socket.SHUT_WR)
     reader.join(timeout=20)
-    assert bytes(received) == expected
+    assert received == [expected]
     ours.close()
     theirs.close()
 

@@ -14,6 +14,7 @@ from pysocat.endpoint import Endpoint
 from pysocat.errors import SocatError
 from pysocat.log import LOG
 from pysocat.transfer.engine import Relay, RelaySettings
+from tests.behaviour.net_helpers import recv_until_eof
 
 
 def _relay_in_thread(left: Endpoint, right: Endpoint, settings: RelaySettings | None = None,
@@ -68,17 +69,12 @@ def test_a_full_target_keeps_the_rest_and_nothing_is_lost() -> None:
     payload = os.urandom(3 << 20)
     writer = threading.Thread(target=lambda: (a.sendall(payload), a.shutdown(socket.SHUT_WR)), daemon=True)
     writer.start()
-    received = bytearray()
-    while True:
-        chunk = b.recv(65536)
-        if not chunk:
-            break
-        received += chunk
+    received = recv_until_eof(b)
     writer.join(5)
     b.close()
     thread.join(5)
     assert not thread.is_alive() and not failures
-    assert bytes(received) == payload
+    assert received == payload
     assert relay.stats.left_to_right.bytes == len(payload)
 
 
