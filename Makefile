@@ -13,7 +13,7 @@ all: test
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) pyproject.toml
+$(STAMP): $(PY) pyproject.toml setup.py pysocat/transfer/_pump.c
 	$(PIP) install -q --upgrade pip >/dev/null 2>&1 || true
 	$(PIP) install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $(STAMP)

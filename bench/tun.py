@@ -2,9 +2,10 @@
 through socat and pysocat in the same run, as a table with ratios.
 
 Configurations: the underlay itself (veth, no tunnel); socat TUN over TCP and over UDP;
-pysocat TUN over UDP, over framed TCP (auto-MTU), over framed TCP with tun-offload, with
-tun-offload on the near end only (the fallback to plain frames), and over framed TLS
-(OPENSSL, with a certificate made for the run).
+pysocat TUN over UDP, over framed TCP (auto-MTU), the same with the C packet pump turned
+off (PYSOCAT_PUMP=0: every packet through the Python engine), over framed TCP with
+tun-offload, with tun-offload on the near end only (the fallback to plain frames), and
+over framed TLS (OPENSSL, with a certificate made for the run).
 A configuration pysocat cannot run yet is reported as such, not left out.
 Goals (TUN issue): framed >= 10x socat TUN/UDP; framed+offload >= 60% of the underlay
 and >= 15x socat TUN/UDP; pysocat TUN/UDP >= socat TUN/UDP; framed ping <= 1.2x socat
@@ -45,6 +46,9 @@ def configurations(found: dict[str, str]) -> list[tuple[str, list[str] | None, l
              [pysocat, f"UDP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
             ("pysocat framed TCP", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
              [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]),
+            ("pysocat framed TCP, pump off", ["env", "PYSOCAT_PUMP=0", pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed",
+                                              right_tun],
+             ["env", "PYSOCAT_PUMP=0", pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]),
             ("pysocat framed TCP+offload", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun + ",tun-offload"],
              [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun + ",tun-offload"]),
             ("pysocat framed TCP, offload one end", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
@@ -117,12 +121,16 @@ def main() -> int:
             rows_data[name] = measure(pair, right, left)
             print(f"  {name}: {rows_data[name]}", file=sys.stderr)
     base = rows_data.get("socat TUN/UDP", (None, None, ""))
+    underlay = rows_data.get("underlay TCP (veth)", (None, None, ""))[0]
     rows = []
     for name, (gbit, ms, note) in rows_data.items():
         ratio = f"{gbit / base[0]:.1f}x" if gbit and base[0] else "-"
-        rows.append([name, f"{gbit:.3f}" if gbit else "failed", f"{ms:.3f}" if ms else "-", ratio, note])
+        share = f"{100 * gbit / underlay:.0f}%" if gbit and underlay else "-"
+        ping_ratio = f"{ms / base[1]:.2f}x" if ms and base[1] else "-"
+        rows.append([name, f"{gbit:.3f}" if gbit else "failed", share, ratio, f"{ms:.3f}" if ms else "-", ping_ratio,
+                     note])
     table(f"tun: iperf3 -t {SECONDS} left->right through the tunnel, ping -c {PINGS} (avg)",
-          ["configuration", "Gbit/s", "ping ms", "vs socat TUN/UDP", "note"], rows)
+          ["configuration", "Gbit/s", "of underlay", "vs socat TUN/UDP", "ping ms", "ping vs socat UDP", "note"], rows)
     return 0
 
 

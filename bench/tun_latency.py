@@ -5,7 +5,9 @@ and pysocat, all in the same run, as ratios to socat TUN/UDP.
 Why it exists: the TUN issue asks for a framed ping <= 1.2x socat TUN/UDP's. The minimal
 Python relay shows what CPython itself costs per packet on this machine (the floor for any
 Python relay), so the table tells how much of pysocat's latency is its own code and how
-much is the interpreter's. CPU time is the relays' run time from /proc/PID/schedstat,
+much is the interpreter's. pysocat runs twice: with its C packet pump
+(pysocat/transfer/_pump.c, the default where it compiled) and without (PYSOCAT_PUMP=0,
+every packet through the Python engine). CPU time is the relays' run time from /proc/PID/schedstat,
 both ends together, divided by the number of pings. TUN_LATENCY_COMPARE names a second
 pysocat (a wrapper running another checkout) for an A/B in the same rounds. Needs root.
 """
@@ -42,6 +44,10 @@ def configurations(found: dict[str, str]) -> list[tuple[str, list[str], list[str
     ]
     # TUN_LATENCY_COMPARE=/path/to/another/pysocat adds its rows, measured in the same rounds:
     # the host's timing drifts by more than a code change gains, so an A/B needs interleaving
+    if pysocat:  # the same pysocat without the C packet pump: every packet through the Python engine
+        configs.append(("pysocat framed TCP, pump off",
+                        ["env", "PYSOCAT_PUMP=0", pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
+                        ["env", "PYSOCAT_PUMP=0", pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]))
     for label, program in (("pysocat", pysocat), ("compared pysocat", os.environ.get("TUN_LATENCY_COMPARE"))):
         if program:
             configs += [

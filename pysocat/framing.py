@@ -293,6 +293,22 @@ class FrameDecoder:
         self.packets += len(out)
         return out
 
+    def detach_pending(self) -> bytes:
+        """Hands the start of a frame held back to the packet pump (pysocat.transfer.pump),
+        which reads the stream on from there; `resume()` takes the decoding back."""
+        held = bytes(self._buffer)
+        self._buffer = bytearray()
+        return held
+
+    def resume(self, consumed: int, packets: int, rest: bytes) -> list[bytes | memoryview]:
+        """After the pump: it decoded `consumed` stream bytes (from where `detach_pending()`
+        left off) into `packets` packets, and `rest` follows them. Decodes `rest` as `feed()`
+        would, so that what the pump left (a bad header, frames it could not deliver, the
+        start of a frame) is reported at its true offset, or returned, or held back."""
+        self._base += consumed
+        self.packets += packets
+        return self.feed(rest)
+
     def _complete_pending(self, data: bytes | bytearray | memoryview, out: list[bytes | memoryview],
                           offsets: list[int]) -> int:
         """Adds to the frame held back what it still lacks from `data` (its header first);

@@ -58,8 +58,9 @@ def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | Non
             inputs = MtuInputs(transport=transport)
             if transport is Transport.FRAMED:
                 offload = bool(getattr(tun, "vnet_header", False))
-                inputs = MtuInputs(transport=transport,
-                                   frame_max=(FrameFormat.WIDE if offload else fmt or FrameFormat.RFC4571).default_max)
+                wire = FrameFormat.WIDE if offload else fmt or FrameFormat.RFC4571
+                inputs = MtuInputs(transport=transport, frame_max=wire.default_max, frame_header=wire.header_size,
+                                   stream_mss=_tcp_mss(endpoint))
             elif transport is Transport.UDP and endpoint.write_fd is not None:
                 from .net.pmtu import path_mtu
 
@@ -82,6 +83,28 @@ def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | Non
                 result[index] = plain
     _warn_boundaries(result, bufsize, direction)
     return result
+
+
+def _tcp_mss(endpoint: Endpoint) -> int | None:
+    """The TCP_MAXSEG of the stream below a framed address, None where it is no TCP socket
+    (auto-MTU fits a frame to whole segments: pysocat.net.mtu.tcp_frame_budget)."""
+    import socket
+
+    fd = endpoint.write_fd
+    if fd is None:
+        return None
+    try:
+        probe = socket.socket(fileno=fd)
+    except OSError:
+        return None
+    try:
+        if probe.type == socket.SOCK_STREAM and probe.family in (socket.AF_INET, socket.AF_INET6):
+            return probe.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG) or None
+        return None
+    except OSError:
+        return None
+    finally:
+        probe.detach()
 
 
 def _no_delay(endpoint: Endpoint) -> None:

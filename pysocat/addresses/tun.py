@@ -395,15 +395,23 @@ def explain_mtu(tun: ResolvedAddress, other_type: str, framed: bool, frame_max: 
     connected, so the reason says so."""
     from ..net.mtu import classify_transport
 
+    from ..record import replace
+
     opts = tun.options
     explicit = opts.get(O.INTERFACE_MTU)
-    decision = choose_mtu(MtuInputs(
+    inputs = MtuInputs(
         explicit=int(explicit) if explicit is not None else None,  # type: ignore[arg-type]
         transport=classify_transport(other_type, framed), frame_max=frame_max,
         link="tap" if opts.get(O.TUN_TYPE) == "tap" else "tun", packet_info=not opts.flag(O.IFF_NO_PI),
-        offload=opts.flag(O.TUN_OFFLOAD), has_ipv6=any(p.lstrip().startswith("[") for p in tun.params)))
+        offload=opts.flag(O.TUN_OFFLOAD), has_ipv6=any(p.lstrip().startswith("[") for p in tun.params))
+    decision = choose_mtu(inputs)
+    reason = decision.reason
+    if framed and explicit is None and other_type.upper().startswith(("TCP", "OPENSSL")):
+        over_tcp = choose_mtu(replace(inputs, stream_mss=1448, frame_header=4 if inputs.offload else 2))  # type: ignore[arg-type]
+        reason += (f"; over TCP, fitted to whole segments once connected "
+                   f"({over_tcp.mtu} with an MSS of 1448: a 1500-byte path)")
     return {"mtu": decision.mtu if decision.mtu is not None else f"kernel default ({KERNEL_DEFAULT_MTU})",
-            "reason": decision.reason, "warning": decision.warning}
+            "reason": reason, "warning": decision.warning}
 
 
 def explain_with_peer(tun: ResolvedAddress, other_type: str, framed: bool) -> dict[str, object]:

@@ -19,6 +19,7 @@ from ..endpoint import Endpoint
 from .convert import RAW, convert_lineterm, split_at_escape
 from .dump import Dumper
 from .heap import LARGE_READ, keep_freed_memory
+from .pump import Pump
 from .splice import HAVE_SPLICE, ReadError, SpliceUnsupported, Splicer, spliceable
 
 IGNOREEOF_POLL_INTERVAL = 1.0  # socat's pollintv: how often an ignoreeof reader is retried
@@ -106,6 +107,7 @@ class Relay:
         except (MemoryError, OverflowError):
             raise SocatError("posix_memalign(): Cannot allocate memory") from None
         self.log_transfers = True
+        self.pump: Pump | None = None  # the packet pump, once run() has chosen it
         for direction in self.directions:
             direction.nowait = direction.target.plain_writes()
             direction.never_blocks = direction.target.writes_without_waiting()
@@ -155,6 +157,8 @@ class Relay:
         last_activity = time.monotonic()
         poller = select.poll()
         registered: dict[int, int] = {}
+        pump = self.pump = self._choose_pump()
+        pump_paused = False  # after a hand-over the engine reads once itself
         try:
             while True:
                 active = [d for d in self.directions if not d.done]
@@ -178,6 +182,17 @@ class Relay:
                         d.source_ready = True
                 if any(d.source_ready and d.target_writable for d in active):
                     timeout = 0  # a direction can go on without waiting (a wrapper's buffer)
+                if pump is not None and not pump_paused and not closing and not writing and timeout != 0 and \
+                        len(active) == 2 and pump.ready():
+                    moved, pump_paused = self._run_pump(pump, timeout)
+                    if moved:
+                        last_activity = time.monotonic()
+                    for direction in active:
+                        if direction.done and self._end_direction(direction) and not closing:
+                            closing = True
+                            last_activity = time.monotonic()
+                    continue
+                pump_paused = False
                 wanted = self._interest(active, now)
                 for fd in [fd for fd in registered if fd not in wanted]:
                     poller.unregister(fd)
@@ -210,18 +225,62 @@ class Relay:
                         last_activity = time.monotonic()
                         for other in self.directions:
                             other.retry_at = 0.0  # socat re-reads an ignoreeof side on every turn with data
-                    if direction.done:
-                        self._flush_waiting(direction)  # an escape or readbytes end: the last bytes first
-                        direction.target.shutdown_write()
-                        if not closing and any(not d.done for d in self.directions):
-                            closing = True
-                            last_activity = time.monotonic()
+                    if direction.done and self._end_direction(direction) and not closing:
+                        closing = True
+                        last_activity = time.monotonic()
         finally:
             self.dumper.close()
+            if self.pump is not None:
+                self.pump.close()
             for direction in self.directions:
                 if direction.splicer is not None:
                     direction.splicer.close()
                     direction.splicer = None
+
+    def _end_direction(self, d: _Direction) -> bool:
+        """Passes an ended direction's EOF on, after its last bytes (an escape or readbytes
+        end); returns whether the other direction goes on (the -t close timer starts)."""
+        self._flush_waiting(d)
+        d.target.shutdown_write()
+        return any(not other.done for other in self.directions)
+
+    def _choose_pump(self) -> Pump | None:
+        """The packet pump (pysocat.transfer.pump), where it serves both directions and
+        nothing has to see the bytes."""
+        if len(self.directions) != 2 or self.dumper.active or self.log_transfers:
+            return None
+        sizes = {id(d.source): self._read_size(d) for d in self.directions}
+        pump = Pump.serving(self.directions[0].source, self.directions[0].target, lambda source: sizes[id(source)])
+        if pump is not None:
+            LOG.debug("packet pump: frames and packets are relayed in C")
+        return pump
+
+    def _run_pump(self, pump: Pump, timeout: float | None) -> tuple[bool, bool]:
+        """Lets the pump relay until it needs the engine, and takes over where it stopped:
+        counts, what it left to write, the direction that ended. Returns whether data
+        moved and whether the engine must read once itself (an EOF or hang-up is coming)."""
+        up, down = self.directions if self.directions[0].source is pump.packet else reversed(self.directions)
+        outcome = pump.run(timeout, up.counters, down.counters)  # read_total: no readbytes here
+        moved = outcome.moved or bool(outcome.up_retry or outcome.down_deliver)
+        if outcome.up_retry:
+            self._write(up, outcome.up_retry)
+        if outcome.down_deliver:
+            self._write(down, outcome.down_deliver)
+        if outcome.ended is not None:
+            d = up if outcome.ended == "up" else down
+            if outcome.error is None:
+                LOG.notice(f"socket {d.number} (fd {d.source.read_fd}) is at EOF")
+                d.done = True
+            elif outcome.error_call == "read":
+                assert d.source.read_fd is not None
+                self._read_failed(d, d.source.read_fd, outcome.error_size, outcome.error)
+            else:
+                self._io_error("write", d.target.write_fd, outcome.error_size, outcome.error, d.target)  # type: ignore[arg-type]
+                d.done = True
+        for d in (up, down):
+            d.source_ready = False  # poll tells again
+            d.target_writable = not d.has_pending()
+        return moved, outcome.handover
 
     def _poll_refusal(self, timeout: float) -> str:
         """socat 1.7.4 passes a negative -T to poll(), which refuses it; its message lists
@@ -294,11 +353,7 @@ class Relay:
     def _transfer(self, d: _Direction) -> bool:
         """Does one read from the source and writes what it held; returns whether data moved."""
         policy = d.source.policy
-        # a packet is never cut: the larger side's packet size wins over -b (a 9000-byte
-        # datagram bound for a TUN with MTU 9000 is read whole); a source that states its
-        # own packet size (a TUN) needs no more than that, whatever the target reads
-        target_packet = d.target.packet_size if d.source.keeps_boundaries and not d.source.packet_size else 0
-        size = max(self.settings.bufsize, d.source.packet_size, target_packet)
+        size = self._read_size(d)
         if policy.readbytes is not None:
             size = min(size, policy.readbytes - d.read_total)
         fd = d.source.read_fd
@@ -338,6 +393,13 @@ class Relay:
                 d.done = True
                 break
         return bool(packets)
+
+    def _read_size(self, d: _Direction) -> int:
+        """A packet is never cut: the larger side's packet size wins over -b (a 9000-byte
+        datagram bound for a TUN with MTU 9000 is read whole); a source that states its own
+        packet size (a TUN) needs no more than that, whatever the target reads."""
+        target_packet = d.target.packet_size if d.source.keeps_boundaries and not d.source.packet_size else 0
+        return max(self.settings.bufsize, d.source.packet_size, target_packet)
 
     def _splice(self, d: _Direction, fd: int, size: int) -> bool:
         splicer = d.splicer

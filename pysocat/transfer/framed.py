@@ -97,6 +97,11 @@ class FramedEndpoint(Endpoint):
                 self._answer_hello(packets.pop(0))
         return packets
 
+    def checked(self, frames: list[bytes | memoryview]) -> list[bytes | memoryview]:
+        """The packets these decoded frames carry (an offload stream checks each header
+        here); the packet pump hands over the frames it leaves to the engine through it."""
+        return frames
+
     def _answer_hello(self, message: bytes) -> None:
         """A peer with tun-offload opened with a HELLO: say that this end does not offload
         (so it stops or falls back), and never pass the HELLO on as a packet."""
@@ -155,6 +160,10 @@ class FramedEndpoint(Endpoint):
         self.frames_sent += len(packets)
         self.bytes_sent += total + len(packets) * self.frame_format.header_size
         return parts
+
+    def keep_unsent(self, rest: bytes) -> None:
+        """The rest of a frame the packet pump began writing: written before anything else."""
+        self._backlog.insert(0, rest)
 
     def writes_without_waiting(self) -> bool:
         """Asked once (it costs an fstat): the stream below does not change."""

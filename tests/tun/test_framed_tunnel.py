@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import struct
 import sys
@@ -34,12 +35,12 @@ def tunnel(ns: Namespace, tun: str, stream: str, *extra: str):
     return logged
 
 
-@pytest.mark.parametrize("fmt,kind,mtu", [("rfc4571", "", 65535), ("wide", "", 65535),
-                                          ("rfc4571", ",tun-type=tap", 65521)],
+@pytest.mark.parametrize("fmt,kind,overhead", [("rfc4571", "", 2), ("wide", "", 4), ("rfc4571", ",tun-type=tap", 2 + 14)],
                          ids=["tun-rfc4571", "tun-wide", "tap-rfc4571"])
-def test_framed_tun_over_tcp_carries_ping_and_64mb(veth_pair, fmt, kind, mtu):
-    """TUN's IP packets and TAP's Ethernet frames (the 14-byte header counts against the
-    frame: MTU 65521) over framed TCP; the transfer in both directions, sha256 checked."""
+def test_framed_tun_over_tcp_carries_ping_and_64mb(veth_pair, fmt, kind, overhead):
+    """TUN's IP packets and TAP's Ethernet frames over framed TCP, the MTU fitted so that
+    one frame (length header, and a TAP's 14-byte Ethernet header, included) is whole TCP
+    segments; the transfer in both directions, sha256 checked."""
     left, right = veth_pair
     server = right.popen(*TUNNEL, f"TUN:198.18.2.2/24,iff-up,iff-no-pi,tun-name=pstf{kind}",
                          "TCP4-LISTEN:5555,reuseaddr", fmt, cwd=ROOT)
@@ -49,7 +50,11 @@ def test_framed_tun_over_tcp_carries_ping_and_64mb(veth_pair, fmt, kind, mtu):
     server_log.wait_for("listening on", 30)
     client = tunnel(left, f"TUN:198.18.2.1/24,iff-up,iff-no-pi,tun-name=pstf{kind}", "TCP4:192.0.2.2:5555", fmt)
     server_log.wait_for("starting data transfer loop", 30)
-    assert f'"pstf": MTU {mtu}: the largest framed packet' in client.text, client.text
+    chosen = re.search(r'"pstf": MTU (\d+): the largest frame TCP sends as whole segments '
+                       r'\((\d+) bytes, (\d+) x MSS (\d+)\)', client.text)
+    assert chosen, client.text
+    mtu, budget, segments, mss = map(int, chosen.groups())
+    assert budget == segments * mss <= 65536 - 1 - 320 < budget + mss and mtu == budget - overhead
     assert left.link("pstf")["mtu"] == mtu
     result = left.run("ping", "-c", "3", "-i", "0.2", "-W", "3", "-s", "30000", "198.18.2.2", check=False)
     assert b"3 received" in result.stdout, result.stdout.decode() + client.text + server_log.text

@@ -44,6 +44,36 @@ def test_framed_rfc4571_gives_the_largest_packet_the_frame_carries():
     assert choose_mtu(MtuInputs(transport=Transport.FRAMED, link="tap", packet_info=False)).mtu == 65521
 
 
+@pytest.mark.parametrize("mss,budget", [(1448, 65160), (1460, 64240), (8948, 62636), (536, 64856), (65483, 65483)])
+def test_a_tcp_frame_budget_is_whole_segments_within_the_gso_limit(mss, budget):
+    """45 x 1448 = 65160 <= 65215 < 46 x 1448; loopback's MSS exceeds the limit: one segment."""
+    from pysocat.net.mtu import TCP_GSO_BUDGET, tcp_frame_budget
+
+    assert tcp_frame_budget(mss) == budget
+    assert budget % mss == 0 and (budget <= TCP_GSO_BUDGET or budget == mss)
+
+
+@pytest.mark.parametrize("inputs,mtu", [
+    (MtuInputs(transport=Transport.FRAMED, stream_mss=1448), 65160 - 2 - 4),
+    (MtuInputs(transport=Transport.FRAMED, stream_mss=1448, packet_info=False), 65160 - 2),
+    (MtuInputs(transport=Transport.FRAMED, stream_mss=1448, link="tap"), 65160 - 2 - 4 - 14),
+    (MtuInputs(transport=Transport.FRAMED, stream_mss=1448, offload=True, frame_max=262144, frame_header=4),
+     65160 - 4 - 4 - 10),
+    (MtuInputs(transport=Transport.FRAMED, stream_mss=65483), 65483 - 2 - 4),  # loopback: one segment per frame
+    (MtuInputs(transport=Transport.FRAMED, stream_mss=None), 65531),  # no TCP below (UNIX, EXEC): the frame format's limit
+])
+def test_framed_tcp_fits_one_frame_to_whole_segments(inputs, mtu):
+    decision = choose_mtu(inputs)
+    assert decision.mtu == mtu and decision.warning is None
+    assert (f"MSS {inputs.stream_mss}" in decision.reason) is (inputs.stream_mss is not None)
+
+
+def test_an_explicit_mtu_over_framed_tcp_is_kept_without_warning():
+    """Above the segment budget is slower, not lossy: interface-mtu wins and no warning says otherwise."""
+    decision = choose_mtu(MtuInputs(explicit=65531, transport=Transport.FRAMED, stream_mss=1448))
+    assert decision.mtu == 65531 and decision.warning is None
+
+
 def test_framed_wide_is_capped_at_the_tun_maximum():
     decision = choose_mtu(MtuInputs(transport=Transport.FRAMED, frame_max=262144))
     assert decision.mtu == MAX_TUN_MTU
@@ -108,9 +138,9 @@ def test_offload_reads_always_allow_a_64k_super_packet():
 @given(explicit=st.one_of(st.none(), st.integers(68, 65535)), transport=st.sampled_from(list(Transport)),
        path=st.one_of(st.none(), st.integers(576, 65535)), version=st.sampled_from([4, 6]),
        frame_max=st.integers(1500, 300000), link=st.sampled_from(["tun", "tap"]), pi=st.booleans(),
-       offload=st.booleans(), v6=st.booleans())
-def test_decision_is_consistent(explicit, transport, path, version, frame_max, link, pi, offload, v6):
-    inputs = MtuInputs(explicit, transport, path, version, frame_max, link, pi, offload, v6)
+       offload=st.booleans(), v6=st.booleans(), mss=st.one_of(st.none(), st.integers(88, 65483)))
+def test_decision_is_consistent(explicit, transport, path, version, frame_max, link, pi, offload, v6, mss):
+    inputs = MtuInputs(explicit, transport, path, version, frame_max, link, pi, offload, v6, stream_mss=mss)
     decision = choose_mtu(inputs)
     assert decision.reason
     if explicit is not None:
@@ -123,6 +153,9 @@ def test_decision_is_consistent(explicit, transport, path, version, frame_max, l
     if transport is Transport.FRAMED:
         # a packet of that MTU with every header fits one frame (unless raised to the floor)
         assert decision.mtu + per_packet_overhead(link, pi, offload) <= frame_max or decision.mtu == (1280 if v6 else 68)
+        if mss is not None and decision.mtu > (1280 if v6 else 68):  # and one frame is whole TCP segments
+            from pysocat.net.mtu import tcp_frame_budget
+            assert decision.mtu + per_packet_overhead(link, pi, offload) + 2 <= tcp_frame_budget(mss)
     if transport is Transport.UDP and decision.warning is None:
         assert decision.mtu + per_packet_overhead(link, pi, offload) + (20 if version == 4 else 40) + 8 <= path
     assert read_size(decision.mtu, link, pi, offload) >= decision.mtu + per_packet_overhead(link, pi, offload)

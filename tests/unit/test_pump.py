@@ -1,0 +1,286 @@
+"""The packet pump (pysocat/transfer/_pump.c) against the engine's Python path, over
+socket pairs: a packet side (SOCK_SEQPACKET, one read is one packet) and a framed stream.
+Every scenario runs twice, pump on and pump off, and must give the same packets, counts
+and error lines; with the pump on, it must really have run (`relay.pump.runs`)."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from pysocat.endpoint import Endpoint
+from pysocat.framing import FrameFormat
+from pysocat.log import LOG
+from pysocat.transfer import pump as pump_module
+from pysocat.transfer.engine import Relay, RelaySettings
+from pysocat.transfer.framed import FramedEndpoint
+from tests.behaviour.net_helpers import recv_until_eof
+
+needs_pump = pytest.mark.skipif(pump_module.native is None,
+                                reason="the C packet pump did not compile here (no compiler or Python headers)")
+MODES = [pytest.param(True, id="pump", marks=needs_pump), pytest.param(False, id="python")]
+
+
+class Pair:
+    """packet_peer <-> [packet endpoint | relay | framed endpoint] <-> stream_peer"""
+
+    def __init__(self, max_length: int | None = None, allow_zero: bool = False, small_buffers: bool = False,
+                 fmt: FrameFormat = FrameFormat.RFC4571) -> None:
+        self.packet_peer, packet_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        stream_sock, self.stream_peer = socket.socketpair()
+        for sock in (packet_sock, stream_sock):
+            sock.setblocking(False)
+        if small_buffers:  # the stream takes frames in part: the unsent rest must be kept
+            stream_sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            self.stream_peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sockets = [packet_sock, stream_sock]
+        # the sockets own the descriptors; close() closes the endpoints first, or the
+        # socket views they write with would close a reused descriptor when collected
+        self.packet = Endpoint("packets", packet_sock.fileno(), packet_sock.fileno(), keeps_boundaries=True,
+                               packet_size=131072, batch=64, owns_fds=False)
+        inner = Endpoint("stream", stream_sock.fileno(), stream_sock.fileno(), owns_fds=False)
+        self.framed = FramedEndpoint.wrap(inner, fmt, max_length=max_length, allow_zero=allow_zero)
+        self.header = struct.Struct(">H" if fmt is FrameFormat.RFC4571 else ">I")
+        self.relay = Relay(self.packet, self.framed, RelaySettings())
+        self.failures: list[BaseException] = []
+
+    def start(self) -> threading.Thread:
+        def run() -> None:
+            try:
+                self.relay.run()
+            except BaseException as err:  # reported by the test
+                self.failures.append(err)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    def frame(self, packet: bytes) -> bytes:
+        return self.header.pack(len(packet)) + packet
+
+    def unframe(self, stream: bytes) -> list[bytes]:
+        packets, pos, size = [], 0, self.header.size
+        while pos < len(stream):
+            (length,) = self.header.unpack_from(stream, pos)
+            packets.append(stream[pos + size:pos + size + length])
+            pos += size + length
+        assert pos == len(stream), "the stream ended inside a frame"
+        return packets
+
+    def read_packets(self, count: int) -> list[bytes]:
+        self.packet_peer.settimeout(10)
+        return [self.packet_peer.recv(131072) for _ in range(count)]
+
+    def close(self) -> None:
+        self.packet.close()
+        self.framed.close()
+        for sock in (*self.sockets, self.packet_peer, self.stream_peer):
+            sock.close()
+
+
+@pytest.fixture
+def pump_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[bool]:
+    monkeypatch.setattr(pump_module, "ENABLED", request.param)
+    yield request.param
+
+
+@pytest.fixture
+def log(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """What the relay logs (LOG writes to the stderr it found at import)."""
+    stream = io.StringIO()
+    monkeypatch.setattr(LOG, "stream", stream)
+    return stream
+
+
+def _errors(log: io.StringIO) -> list[str]:
+    return [line.split(" E ", 1)[1] for line in log.getvalue().splitlines() if " E " in line]
+
+
+def _check_pump_use(pair: Pair, enabled: bool) -> None:
+    if enabled:
+        assert pair.relay.pump is not None and pair.relay.pump.runs > 0, "the pump never ran"
+    else:
+        assert pair.relay.pump is None
+
+
+def _packets(count: int, seed: int) -> list[bytes]:
+    sizes = [1 + (i * 7919 + seed) % 65000 for i in range(count)]
+    return [bytes([i % 251]) * 3 + os.urandom(size - 3) if size > 3 else os.urandom(size)
+            for i, size in enumerate(sizes)]
+
+
+@pytest.mark.parametrize("pump_mode", MODES, indirect=True)
+@pytest.mark.parametrize("small_buffers", [False, True], ids=["large-buffers", "small-buffers"])
+def test_packets_and_frames_keep_boundaries_both_ways(pump_mode: bool, small_buffers: bool) -> None:
+    """Bulk both ways at once; through 4 KiB socket buffers most frames go out in parts.
+    Every packet arrives whole and in order, the counts are exact, EOF passes both ways."""
+    pair = Pair(small_buffers=small_buffers)
+    up, down = _packets(400, 1), _packets(300, 2)
+    thread = pair.start()
+    pair.stream_peer.sendall(pair.frame(b"first"))  # the first frame goes through Python (HELLO check)
+    assert pair.read_packets(1) == [b"first"]
+
+    def feed() -> None:
+        for packet in up:
+            pair.packet_peer.send(packet)
+        pair.packet_peer.shutdown(socket.SHUT_WR)
+
+    def send_down() -> None:
+        for packet in down:
+            pair.stream_peer.sendall(pair.frame(packet))
+        pair.stream_peer.shutdown(socket.SHUT_WR)
+
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.extend(pair.read_packets(len(down))), daemon=True)
+    for worker in (threading.Thread(target=feed, daemon=True), threading.Thread(target=send_down, daemon=True),
+                   reader):
+        worker.start()
+    stream = recv_until_eof(pair.stream_peer)
+    reader.join(20)
+    thread.join(20)
+    assert not thread.is_alive() and not pair.failures
+    assert pair.unframe(stream) == up
+    assert received == down
+    stats = pair.relay.stats
+    assert (stats.left_to_right.packets, stats.left_to_right.bytes) == (len(up), sum(map(len, up)))
+    assert (stats.right_to_left.packets, stats.right_to_left.bytes) == (len(down) + 1, sum(map(len, down)) + 5)
+    assert pair.framed.frames_sent == len(up)
+    _check_pump_use(pair, pump_mode)
+    pair.close()
+
+
+def _bad_stream_run(pump_mode: bool, log: io.StringIO, tail: bytes,
+                    max_length: int | None = None) -> tuple[list[bytes], list[str]]:
+    """Sound frames, then `tail`; returns the packets delivered and the E lines logged."""
+    pair = Pair(max_length=max_length)
+    thread = pair.start()
+    pair.stream_peer.sendall(pair.frame(b"first"))
+    assert pair.read_packets(1) == [b"first"]
+    good = [b"a" * 100, b"b" * 900, b"c" * 7]
+    pair.stream_peer.sendall(b"".join(pair.frame(packet) for packet in good) + tail)
+    delivered = pair.read_packets(len(good))
+    pair.stream_peer.shutdown(socket.SHUT_WR)
+    pair.packet_peer.shutdown(socket.SHUT_WR)
+    thread.join(10)
+    assert not thread.is_alive() and not pair.failures
+    pair.packet_peer.settimeout(1)
+    assert pair.packet_peer.recv(131072) == b""  # nothing of the bad frame or behind it
+    _check_pump_use(pair, pump_mode)
+    pair.close()
+    assert delivered == good
+    return delivered, _errors(log)
+
+
+@pytest.mark.parametrize("pump_mode", MODES, indirect=True)
+@pytest.mark.parametrize("tail, max_length, message", [
+    (struct.pack(">H", 2000) + b"x" * 2000 + struct.pack(">H", 3) + b"zzz", 1000,
+     "stream: frame length 2000 at byte offset 1020 exceeds the maximum of 1000"),
+    (struct.pack(">H", 0) + struct.pack(">H", 3) + b"zzz", None,
+     "stream: zero-length frame at byte offset 1020 is not allowed"),
+    (struct.pack(">H", 500) + b"y" * 20, None,
+     "stream: stream ended inside the frame at byte offset 1020 (20 of 500 packet bytes); the partial packet was dropped"),
+], ids=["too-long", "zero-length", "truncated"])
+def test_a_bad_frame_is_reported_at_its_offset_and_never_delivered(
+        pump_mode: bool, log: io.StringIO, tail: bytes, max_length: int | None, message: str) -> None:
+    """The offset counts every stream byte: 7 for the first frame, then 102 + 902 + 9."""
+    _delivered, errors = _bad_stream_run(pump_mode, log, tail, max_length)
+    assert any(line.startswith(message) for line in errors), errors
+
+
+@pytest.mark.parametrize("pump_mode", MODES, indirect=True)
+def test_empty_frames_cross_where_allowed(pump_mode: bool) -> None:
+    """allow_zero (a UDP peer): an empty frame is no error; the engine writes no empty packet."""
+    pair = Pair(allow_zero=True)
+    thread = pair.start()
+    pair.stream_peer.sendall(pair.frame(b"first"))
+    assert pair.read_packets(1) == [b"first"]
+    pair.stream_peer.sendall(pair.frame(b"") + pair.frame(b"after") + pair.frame(b"") + pair.frame(b"end"))
+    assert pair.read_packets(2) == [b"after", b"end"]
+    pair.stream_peer.shutdown(socket.SHUT_WR)
+    pair.packet_peer.shutdown(socket.SHUT_WR)
+    thread.join(10)
+    assert not thread.is_alive() and not pair.failures
+    _check_pump_use(pair, pump_mode)
+    pair.close()
+
+
+@pytest.mark.parametrize("pump_mode", MODES, indirect=True)
+def test_a_packet_no_frame_can_carry_is_an_error(pump_mode: bool, log: io.StringIO) -> None:
+    """70000 bytes do not fit a 16-bit length: reported, the direction ends, nothing partial is sent."""
+    pair = Pair()
+    thread = pair.start()
+    pair.stream_peer.sendall(pair.frame(b"first"))
+    assert pair.read_packets(1) == [b"first"]
+    pair.packet_peer.send(b"ok")
+    pair.packet_peer.send(b"x" * 70000)
+    pair.stream_peer.settimeout(10)
+    assert recv_until_eof(pair.stream_peer) == pair.frame(b"ok")  # then EOF: the direction ended
+    pair.stream_peer.shutdown(socket.SHUT_WR)
+    thread.join(10)
+    assert not thread.is_alive() and not pair.failures
+    errors = _errors(log)
+    assert len(errors) == 1 and "70000" in errors[0], errors
+    _check_pump_use(pair, pump_mode)
+    pair.close()
+
+
+@needs_pump
+def test_statistics_are_up_to_date_when_a_signal_handler_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGUSR1's statistics (socat 1.8): the pump reports what it moved before Python's
+    handlers run. The relay runs in the main thread, where signals are handled."""
+    monkeypatch.setattr(pump_module, "ENABLED", True)
+    pair = Pair()
+    seen: list[tuple[int, int]] = []
+
+    def on_usr1(_signum: int, _frame: object) -> None:
+        stats = pair.relay.stats.left_to_right
+        seen.append((stats.packets, stats.bytes))
+
+    previous = signal.signal(signal.SIGUSR1, on_usr1)
+    packets = [b"p" * size for size in (10, 200, 3000)]
+
+    def drive() -> None:
+        pair.stream_peer.sendall(pair.frame(b"first"))
+        pair.read_packets(1)
+        for packet in packets:
+            pair.packet_peer.send(packet)
+        pair.stream_peer.settimeout(10)
+        want, got = sum(2 + len(p) for p in packets), b""
+        while len(got) < want:
+            got += pair.stream_peer.recv(65536)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        pair.stream_peer.shutdown(socket.SHUT_WR)
+        pair.packet_peer.shutdown(socket.SHUT_WR)
+
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    try:
+        pair.relay.run()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    driver.join(10)
+    assert seen == [(len(packets), sum(map(len, packets)))]
+    _check_pump_use(pair, True)
+    pair.close()
+
+
+@needs_pump
+def test_the_pump_stays_out_where_the_bytes_must_be_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """-v dumps every packet: the Python path relays them; so do offload frames (not a plain FramedEndpoint)."""
+    monkeypatch.setattr(pump_module, "ENABLED", True)
+    pair = Pair()
+    pair.relay = Relay(pair.packet, pair.framed, RelaySettings(verbose=True))
+    thread = pair.start()
+    pair.stream_peer.sendall(pair.frame(b"first") + pair.frame(b"second"))
+    assert pair.read_packets(2) == [b"first", b"second"]
+    pair.stream_peer.shutdown(socket.SHUT_WR)
+    pair.packet_peer.shutdown(socket.SHUT_WR)
+    thread.join(10)
+    assert pair.relay.pump is None
+    pair.close()
