@@ -148,19 +148,22 @@ static unsigned int native16(const unsigned char *p)
     return v;
 }
 
-/* Whether a received frame's header may reach the kernel; if so it is rewritten in place
- * in the host's byte order, hdr_len recomputed for a segmented packet. */
-static int vnet_sound(const struct pump *pp, unsigned char *frame, size_t length)
+/* Whether a received frame's header may reach the kernel; if so `native` is that header
+ * in the host's byte order, hdr_len recomputed for a segmented packet. The frame itself
+ * is left as it came: where the TUN takes it only later, the engine checks it again. */
+static int vnet_sound(const struct pump *pp, const unsigned char *frame, size_t length,
+                      unsigned char native[VNET_HDR_SIZE])
 {
     size_t pi = (size_t)pp->pi_len, i;
     if (length < pi + VNET_HDR_SIZE)
         return 0;
-    unsigned char *h = frame + pi, *packet = h + VNET_HDR_SIZE;
+    const unsigned char *h = frame + pi, *packet = h + VNET_HDR_SIZE;
     size_t size = length - pi - VNET_HDR_SIZE;
     unsigned int flags = h[0], gso = h[1], base = gso & ~GSO_ECN;
     int zero = 1;
     for (i = 2; i < VNET_HDR_SIZE; i++)
         zero &= h[i] == 0;
+    memcpy(native, h, VNET_HDR_SIZE);
     if (zero && gso == GSO_NONE && !(flags & ~VNET_F_DATA_VALID))
         return 1;  /* nothing offloaded: the header reads the same in either byte order */
     unsigned int hdr_len = be16(h + 2), gso_size = be16(h + 4), csum_start = be16(h + 6), csum_offset = be16(h + 8);
@@ -211,10 +214,10 @@ static int vnet_sound(const struct pump *pp, unsigned char *frame, size_t length
             return 0;
         hdr_len = (unsigned int)end;
     }
-    put_native16(h + 2, hdr_len);
-    put_native16(h + 4, gso_size);
-    put_native16(h + 6, csum_start);
-    put_native16(h + 8, csum_offset);
+    put_native16(native + 2, hdr_len);
+    put_native16(native + 4, gso_size);
+    put_native16(native + 6, csum_start);
+    put_native16(native + 8, csum_offset);
     return 1;
 }
 
@@ -388,13 +391,25 @@ static int pump_down(struct pump *pp)
         }
         if ((unsigned long)(end - pos - hs) < length)
             break;
-        if (pp->vnet && !vnet_sound(pp, buffer + pos + hs, length)) {
-            pp->reason = R_DECODER;  /* the engine checks it again, and writes it or says why not */
-            break;
+        unsigned char *frame = buffer + pos + hs, native[VNET_HDR_SIZE];
+        struct iovec parts[3] = {{frame, length}, {NULL, 0}, {NULL, 0}};
+        int count = 1;
+        if (pp->vnet) {
+            if (!vnet_sound(pp, frame, length, native)) {
+                pp->reason = R_DECODER;  /* the engine checks it again, and writes it or says why not */
+                break;
+            }
+            size_t pi = (size_t)pp->pi_len;  /* packet information, the header in host order, the packet */
+            parts[0].iov_len = pi;
+            parts[1].iov_base = native;
+            parts[1].iov_len = VNET_HDR_SIZE;
+            parts[2].iov_base = frame + pi + VNET_HDR_SIZE;
+            parts[2].iov_len = length - pi - VNET_HDR_SIZE;
+            count = 3;
         }
         ssize_t written;
         do
-            written = write(pp->packet_wfd, buffer + pos + hs, length);
+            written = writev(pp->packet_wfd, parts, count);
         while (written < 0 && errno == EINTR);
         if (written < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
@@ -576,15 +591,15 @@ static PyObject *check_vnet(PyObject *self, PyObject *args)
     memset(&pp, 0, sizeof pp);
     if (!PyArg_ParseTuple(args, "y*Inn", &frame, &pp.caps, &pp.pi_len, &pp.l3_offset))
         return NULL;
-    PyObject *copy = PyBytes_FromStringAndSize(frame.buf, frame.len);
-    PyBuffer_Release(&frame);
-    if (copy == NULL)
-        return NULL;
-    if (pp.pi_len < 0 || pp.l3_offset < 0 ||
-            !vnet_sound(&pp, (unsigned char *)PyBytes_AS_STRING(copy), (size_t)PyBytes_GET_SIZE(copy))) {
-        Py_DECREF(copy);
+    unsigned char native[VNET_HDR_SIZE];
+    if (pp.pi_len < 0 || pp.l3_offset < 0 || !vnet_sound(&pp, frame.buf, (size_t)frame.len, native)) {
+        PyBuffer_Release(&frame);
         Py_RETURN_NONE;
     }
+    PyObject *copy = PyBytes_FromStringAndSize(frame.buf, frame.len);
+    if (copy != NULL)
+        memcpy(PyBytes_AS_STRING(copy) + pp.pi_len, native, VNET_HDR_SIZE);
+    PyBuffer_Release(&frame);
     return copy;
 }
 

@@ -157,11 +157,18 @@ class OffloadFramedEndpoint(FramedEndpoint):
         frames = super().receive(size)
         if not frames:
             return frames
-        return self.checked(frames)  # type: ignore[arg-type]
+        try:
+            return self.checked(frames)  # type: ignore[arg-type]
+        except FramingError as err:
+            if not err.packets:
+                raise
+            self.pending_error = err  # the sound packets before the bad header first, as FramedEndpoint does
+            return err.packets
 
     def checked(self, frames: list[bytes | memoryview]) -> list[bytes | memoryview]:
-        """Each header checked (FramingError naming the frame's offset), turned to the host's
-        byte order, hdr_len recomputed; a frame with nothing offloaded passes as it is."""
+        """Each header checked (FramingError naming the frame's offset, its `packets` the
+        sound ones before it), turned to the host's byte order, hdr_len recomputed; a frame
+        with nothing offloaded passes as it is."""
         assert self.agreement is not None
         offsets = self.decoder.frame_offsets
         out: list[bytes] = []
@@ -172,10 +179,15 @@ class OffloadFramedEndpoint(FramedEndpoint):
                 out.append(frame)  # what validate_vnet_header passes unchanged, without the copies
                 continue
             offset = offsets[index] if index < len(offsets) else self.decoder.offset
-            if len(frame) < self.pi_len:
-                raise FramingError(f"{self.label}: frame at byte offset {offset} is shorter than its packet information")
-            header, packet = validate_vnet_header(frame[self.pi_len:], self.agreement.caps, self.l3_offset,
-                                                  self.label, offset)
+            try:
+                if len(frame) < self.pi_len:
+                    raise FramingError(f"{self.label}: frame at byte offset {offset} is shorter than its packet "
+                                       f"information")
+                header, packet = validate_vnet_header(frame[self.pi_len:], self.agreement.caps, self.l3_offset,
+                                                      self.label, offset)
+            except FramingError as err:
+                err.packets = out  # type: ignore[assignment]
+                raise
             out.append(b"".join((frame[:self.pi_len], vnet_wire_to_native(header.pack("big")), packet)))
         return out
 

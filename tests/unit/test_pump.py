@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pysocat.endpoint import Endpoint
 from pysocat.framing import FrameFormat
@@ -283,4 +285,143 @@ def test_the_pump_stays_out_where_the_bytes_must_be_seen(monkeypatch: pytest.Mon
     pair.packet_peer.shutdown(socket.SHUT_WR)
     thread.join(10)
     assert pair.relay.pump is None
+    pair.close()
+
+
+def test_the_pump_is_built_wherever_it_can_be() -> None:
+    """Its build is optional (setup.py), so a C error would only show as skipped tests and a
+    slow tunnel: where a compiler and the Python headers exist, it must have been built."""
+    import shutil
+    import sysconfig
+
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    headers = os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))
+    if not shutil.which(compiler) or not headers:
+        pytest.skip(f"no C compiler ({compiler}) or no Python headers: pysocat runs without the pump")
+    assert pump_module.native is not None, "the C packet pump did not build: pip install -e . -v shows why"
+
+
+def _offload_pair(small_packet_side: bool) -> Pair:
+    """An offload stream (wide frames, virtio-net header in wire order) as pairing builds it."""
+    from pysocat.framing import WIDE_DEFAULT_MAX, Agreement, Cap
+    from pysocat.transfer.offload import OffloadFramedEndpoint
+
+    pair = Pair(fmt=FrameFormat.WIDE)
+    inner = pair.framed.inner
+    assert inner is not None
+    framed = OffloadFramedEndpoint.wrap(inner, FrameFormat.WIDE, max_length=WIDE_DEFAULT_MAX)
+    framed.agreement = Agreement(True, Cap.CSUM | Cap.TSO4, 65142, FrameFormat.WIDE, WIDE_DEFAULT_MAX, "test")
+    framed.first_frame_seen = True
+    pair.framed = framed
+    if small_packet_side:  # the packet side takes one frame at a time: EAGAIN behind it
+        pair.sockets[0].setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)  # two 60 KB packets: EAGAIN
+    pair.relay = Relay(pair.packet, framed, RelaySettings())
+    return pair
+
+
+def _tso4_frame(payload: int, hdr_len_claimed: int = 9999, gso_size: int = 1448) -> tuple[bytes, bytes]:
+    """(frame payload on the wire, what must reach the TUN): TCP data offset 8 words, hdr_len 52."""
+    from pysocat.framing import GSO_TCPV4, VNET_F_NEEDS_CSUM, VnetHeader
+
+    packet = bytes([0x45]) + bytes(19) + bytes(12) + bytes([8 << 4]) + bytes(19) + os.urandom(payload)
+    wire = VnetHeader(VNET_F_NEEDS_CSUM, GSO_TCPV4, hdr_len_claimed, gso_size, 20, 16).pack("big") + packet
+    native = VnetHeader(VNET_F_NEEDS_CSUM, GSO_TCPV4, 52, gso_size, 20, 16).pack(
+        "little" if struct.pack("=H", 1) == b"\x01\x00" else "big") + packet
+    return wire, native
+
+
+@pytest.mark.parametrize("pump_mode", MODES, indirect=True)
+@pytest.mark.parametrize("small_packet_side", [False, True], ids=["room", "full-packet-side"])
+def test_offload_frames_reach_the_packet_side_checked_and_in_host_order(
+        pump_mode: bool, small_packet_side: bool, log: io.StringIO) -> None:
+    """Sound segmented frames arrive with their header in host order and hdr_len recomputed,
+    also when the packet side is full and the engine takes over; a bad header behind them
+    is reported at its offset and nothing after it is delivered."""
+    pair = _offload_pair(small_packet_side)
+    thread = pair.start()
+    frames = [_tso4_frame(size) for size in (100, 3000, 60000, 60000, 60000, 7)]  # more than the packet side holds
+    bad, _ = _tso4_frame(500, gso_size=0)  # gso_size 0 on a segmented packet
+    stream = b"".join(pair.frame(wire) for wire, _ in frames)
+    pair.stream_peer.sendall(stream + pair.frame(bad) + pair.frame(frames[0][0]))
+    delivered = pair.read_packets(len(frames))
+    pair.stream_peer.shutdown(socket.SHUT_WR)
+    pair.packet_peer.shutdown(socket.SHUT_WR)
+    thread.join(10)
+    assert not thread.is_alive() and not pair.failures
+    pair.packet_peer.settimeout(1)
+    assert pair.packet_peer.recv(131072) == b""
+    assert delivered == [native for _, native in frames], log.getvalue()
+    errors = _errors(log)
+    assert len(errors) == 1 and f"frame at byte offset {len(stream)}: gso_size 0" in errors[0], errors
+    _check_pump_use(pair, pump_mode)
+    pair.close()
+
+
+def _run_stream(pump_on: bool, chunks: list[bytes], max_length: int) -> tuple[list[bytes], list[str]]:
+    """The packets and E lines that these stream chunks give (pump on or off)."""
+    stream = io.StringIO()
+    saved_stream, saved_enabled = LOG.stream, pump_module.ENABLED
+    LOG.stream, pump_module.ENABLED = stream, pump_on  # type: ignore[assignment]
+    try:
+        pair = Pair(max_length=max_length)
+        thread = pair.start()
+        pair.stream_peer.sendall(pair.frame(b"first"))
+        assert pair.read_packets(1) == [b"first"]
+        for chunk in chunks:
+            pair.stream_peer.sendall(chunk)
+        pair.stream_peer.shutdown(socket.SHUT_WR)
+        packets = []
+        pair.packet_peer.settimeout(10)
+        while packet := pair.packet_peer.recv(131072):
+            packets.append(packet)
+        pair.packet_peer.shutdown(socket.SHUT_WR)
+        thread.join(10)
+        assert not thread.is_alive() and not pair.failures
+        pair.close()
+    finally:
+        LOG.stream, pump_module.ENABLED = saved_stream, saved_enabled
+    return packets, _errors(stream)
+
+
+@needs_pump
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lengths=st.lists(st.integers(0, 3000), max_size=12), bad=st.one_of(st.none(), st.integers(0, 12)),
+       cut=st.one_of(st.none(), st.integers(1, 40)), pieces=st.lists(st.integers(1, 9000), max_size=6))
+def test_any_stream_gives_the_same_packets_and_errors_with_and_without_the_pump(
+        lengths: list[int], bad: int | None, cut: int | None, pieces: list[int]) -> None:
+    """Random frames (empty ones are errors here), a header over the maximum at a random
+    place, a stream cut short, delivered in random pieces: both paths agree byte for byte."""
+    frames = [struct.pack(">H", n) + bytes([n % 256]) * n for n in lengths]
+    if bad is not None:
+        frames.insert(min(bad, len(frames)), struct.pack(">H", 2500) + b"z" * 10)  # 2500 > max_length 2000
+    stream = b"".join(frames)
+    if cut is not None and stream:
+        stream = stream[:-min(cut, len(stream))]
+    chunks, position = [], 0
+    for size in pieces:
+        chunks.append(stream[position:position + size])
+        position += size
+    chunks.append(stream[position:])
+    chunks = [chunk for chunk in chunks if chunk]
+    assert _run_stream(True, chunks, 2000) == _run_stream(False, chunks, 2000)
+
+
+@pytest.mark.parametrize("pump_mode", MODES, indirect=True)
+def test_inactivity_timeout_ends_a_pumped_relay(pump_mode: bool) -> None:
+    """-T: the pump's poll() times out like the engine's, and the relay ends idle."""
+    import time
+
+    pair = Pair()
+    pair.relay = Relay(pair.packet, pair.framed, RelaySettings(inactivity_timeout=0.5))
+    thread = pair.start()
+    pair.stream_peer.sendall(pair.frame(b"first"))
+    assert pair.read_packets(1) == [b"first"]
+    pair.packet_peer.send(b"up")
+    pair.stream_peer.settimeout(5)
+    assert pair.stream_peer.recv(100) == pair.frame(b"up")
+    started = time.monotonic()
+    thread.join(5)
+    assert not thread.is_alive() and not pair.failures
+    assert 0.3 < time.monotonic() - started < 2.5
+    _check_pump_use(pair, pump_mode)
     pair.close()
