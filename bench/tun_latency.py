@@ -1,6 +1,7 @@
 """Ping latency through a TUN tunnel between two network namespaces, and the relays' CPU
-time per ping, for real socat, the smallest possible Python relay (bench/_minimal_relay.py)
-and pysocat, all in the same run, as ratios to socat TUN/UDP.
+time per ping, for real socat, the smallest possible C and Python relays
+(bench/_minimal_relay.c, compiled for the run where a C compiler exists, and
+bench/_minimal_relay.py) and pysocat, all in the same run, as ratios to socat TUN/UDP.
 
 Why it exists: the TUN issue asks for a framed ping <= 1.2x socat TUN/UDP's. The minimal
 Python relay shows what CPython itself costs per packet on this machine (the floor for any
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 
 from _netns import LEFT_TUNNEL, RIGHT_TUNNEL, RIGHT_UNDERLAY, NamespacePair, missing_requirements
 from _util import programs, table
@@ -23,10 +26,22 @@ from _util import programs, table
 PINGS = int(os.environ.get("TUN_LATENCY_PINGS", "100"))
 ROUNDS = int(os.environ.get("TUN_LATENCY_ROUNDS", "2"))
 PORT = 5556
-MINIMAL = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_minimal_relay.py")]
+HERE = os.path.dirname(os.path.abspath(__file__))
+MINIMAL = [sys.executable, os.path.join(HERE, "_minimal_relay.py")]
 
 
-def configurations(found: dict[str, str]) -> list[tuple[str, list[str], list[str]]]:
+def minimal_c_relay(folder: str) -> str | None:
+    """bench/_minimal_relay.c compiled into `folder` (None without a C compiler)."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        return None
+    binary = os.path.join(folder, "minimal_relay")
+    built = subprocess.run([compiler, "-O2", "-o", binary, os.path.join(HERE, "_minimal_relay.c")],
+                           capture_output=True)
+    return binary if built.returncode == 0 else None
+
+
+def configurations(found: dict[str, str], c_relay: str | None) -> list[tuple[str, list[str], list[str]]]:
     socat, pysocat = found.get("socat"), found.get("pysocat")
     right_tun, left_tun = f"TUN:{RIGHT_TUNNEL}/24,iff-up", f"TUN:{LEFT_TUNNEL}/24,iff-up"
     configs = []
@@ -35,6 +50,13 @@ def configurations(found: dict[str, str]) -> list[tuple[str, list[str], list[str
             ("socat TUN/UDP", [socat, f"UDP4-LISTEN:{PORT}", right_tun], [socat, f"UDP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
             ("socat TUN/TCP (pings only)", [socat, f"TCP4-LISTEN:{PORT},reuseaddr", right_tun],
              [socat, f"TCP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
+        ]
+    if c_relay:
+        configs += [
+            ("minimal C TUN/UDP", [c_relay, "udp", RIGHT_TUNNEL, "listen", str(PORT)],
+             [c_relay, "udp", LEFT_TUNNEL, RIGHT_UNDERLAY, str(PORT)]),
+            ("minimal C framed TCP", [c_relay, "framed", RIGHT_TUNNEL, "listen", str(PORT)],
+             [c_relay, "framed", LEFT_TUNNEL, RIGHT_UNDERLAY, str(PORT)]),
         ]
     configs += [
         ("minimal Python TUN/UDP", [*MINIMAL, "udp", RIGHT_TUNNEL, "listen", str(PORT)],
@@ -90,9 +112,10 @@ def main() -> int:
         print("bench/tun_latency: skipped: ping is not installed")
         return 0
     samples: dict[str, list[tuple[float, float]]] = {}
-    with NamespacePair("pslat") as pair:
+    with NamespacePair("pslat") as pair, tempfile.TemporaryDirectory() as folder:
+        configs = configurations(programs(), minimal_c_relay(folder))
         for _round in range(ROUNDS):  # rounds alternate the configurations: the host's drift hits all alike
-            for name, right, left in configurations(programs()):
+            for name, right, left in configs:
                 ms, cpu = measure(pair, right, left)
                 print(f"  {name}: {ms} ms, {cpu} us CPU per ping", file=sys.stderr)
                 if ms is not None and cpu is not None:
