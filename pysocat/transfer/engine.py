@@ -246,14 +246,11 @@ class Relay:
 
     def _choose_pump(self) -> Pump | None:
         """The packet pump (pysocat.transfer.pump), where it serves both directions and
-        nothing has to see the bytes."""
+        nothing has to see the bytes (not at -d -d -d: its transfer lines are per packet)."""
         if len(self.directions) != 2 or self.dumper.active or self.log_transfers:
             return None
         sizes = {id(d.source): self._read_size(d) for d in self.directions}
-        pump = Pump.serving(self.directions[0].source, self.directions[0].target, lambda source: sizes[id(source)])
-        if pump is not None:
-            LOG.debug("packet pump: frames and packets are relayed in C")
-        return pump
+        return Pump.serving(self.directions[0].source, self.directions[0].target, lambda source: sizes[id(source)])
 
     def _run_pump(self, pump: Pump, timeout: float | None) -> tuple[bool, bool]:
         """Lets the pump relay until it needs the engine, and takes over where it stopped:
