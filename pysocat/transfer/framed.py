@@ -16,6 +16,7 @@ quarter of the throughput. Packets read are views of the chunk read, not copies.
 from __future__ import annotations
 
 import select
+from collections.abc import Callable
 
 from ..record import dataclass, field
 
@@ -83,13 +84,12 @@ class FramedEndpoint(Endpoint):
             return None
         packets: list[bytes] = []
         for chunk in chunks:
-            try:
-                packets += self.decoder.feed(chunk)
-            except FramingError as err:
-                packets += err.packets
+            sound, error = self.decode_checked(lambda: self.decoder.feed(chunk))
+            packets += sound  # type: ignore[arg-type]
+            if error is not None:
                 if not packets:
-                    raise
-                self.pending_error = err
+                    raise error
+                self.pending_error = error
                 break
         if packets and not self.first_frame_seen:
             self.first_frame_seen = True
@@ -97,9 +97,23 @@ class FramedEndpoint(Endpoint):
                 self._answer_hello(packets.pop(0))
         return packets
 
+    def decode_checked(self, decode: Callable[[], list[bytes | memoryview]],
+                       ) -> tuple[list[bytes | memoryview], FramingError | None]:
+        """The packets of the frames `decode()` gives (a feed of the decoder, or its resume
+        after the packet pump), each through checked(): all of them, or the sound ones
+        before a bad frame or header and the error that stopped them."""
+        try:
+            frames, error = decode(), None
+        except FramingError as err:
+            frames, error = list(err.packets), err
+        try:
+            return self.checked(frames), error
+        except FramingError as err:
+            return list(err.packets), err
+
     def checked(self, frames: list[bytes | memoryview]) -> list[bytes | memoryview]:
         """The packets these decoded frames carry (an offload stream checks each header
-        here); the packet pump hands over the frames it leaves to the engine through it."""
+        here: FramingError, its `packets` the sound ones before the bad one)."""
         return frames
 
     def _answer_hello(self, message: bytes) -> None:

@@ -153,18 +153,6 @@ class OffloadFramedEndpoint(FramedEndpoint):
         view = memoryview(data)
         return (view[:pi], vnet_native_to_wire(data[pi:cut]), view[cut:])
 
-    def receive(self, size: int) -> list[bytes] | None:
-        frames = super().receive(size)
-        if not frames:
-            return frames
-        try:
-            return self.checked(frames)  # type: ignore[arg-type]
-        except FramingError as err:
-            if not err.packets:
-                raise
-            self.pending_error = err  # the sound packets before the bad header first, as FramedEndpoint does
-            return err.packets
-
     def checked(self, frames: list[bytes | memoryview]) -> list[bytes | memoryview]:
         """Each header checked (FramingError naming the frame's offset, its `packets` the
         sound ones before it), turned to the host's byte order, hdr_len recomputed; a frame

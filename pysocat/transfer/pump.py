@@ -26,7 +26,6 @@ import stat
 from collections.abc import Callable
 
 from ..endpoint import Endpoint
-from ..framing import FramingError
 from ..record import dataclass, field
 from .convert import RAW
 from .framed import FramedEndpoint
@@ -171,11 +170,9 @@ class Pump:
         if reason == native.PACKET_WRITE_ERROR:
             consumed += self.header_size + size  # the frame that could not be written is gone
         rest = bytes(memoryview(self.stream_buffer)[:leftover])
-        try:
-            outcome.down_deliver = framed.checked(list(framed.decoder.resume(consumed, down_packets, rest)))
-        except FramingError as err:
-            outcome.down_deliver = list(err.packets)
-            framed.pending_error = err  # the engine's next receive() reports it
+        outcome.down_deliver, error = framed.decode_checked(lambda: framed.decoder.resume(consumed, down_packets, rest))
+        if error is not None:
+            framed.pending_error = error  # the engine's next receive() reports it
         if unsent is not None:
             framed.keep_unsent(unsent)
         if reason == native.OVERSIZE:
