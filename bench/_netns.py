@@ -12,6 +12,14 @@ import time
 
 LEFT_UNDERLAY, RIGHT_UNDERLAY = "192.0.2.1", "192.0.2.2"
 LEFT_TUNNEL, RIGHT_TUNNEL = "198.18.0.1", "198.18.0.2"
+PUMP_OFF = ["env", "PYSOCAT_PUMP=0"]  # prefix: pysocat without its C packet pump
+
+
+def framed_tunnel(program: list[str], port: int, right: str = "", left: str = "") -> tuple[list[str], list[str]]:
+    """The right (listening) and left argvs of a TUN tunnel over framed TCP; `right` and
+    `left` are options added to that end's TUN (",tun-offload")."""
+    return ([*program, f"TCP4-LISTEN:{port},reuseaddr,framed", f"TUN:{RIGHT_TUNNEL}/24,iff-up{right}"],
+            [*program, f"TCP4:{RIGHT_UNDERLAY}:{port},framed", f"TUN:{LEFT_TUNNEL}/24,iff-up{left}"])
 
 
 def missing_requirements() -> str | None:

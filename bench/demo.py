@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _netns import LEFT_TUNNEL, RIGHT_TUNNEL, RIGHT_UNDERLAY, NamespacePair, missing_requirements  # noqa: E402
+from _netns import RIGHT_TUNNEL, NamespacePair, framed_tunnel, missing_requirements  # noqa: E402
 
 BINDIR = os.path.dirname(sys.executable)
 PYSOCAT = shutil.which("pysocat", path=BINDIR) or "pysocat"
@@ -43,8 +43,7 @@ def show(pair: NamespacePair, side: str, argv: list[str], timeout: float = 60) -
 
 
 def tunnel_demo() -> int:
-    right = [PYSOCAT, "-d", "-d", "TCP4-LISTEN:5555,reuseaddr,framed", f"TUN:{RIGHT_TUNNEL}/24,iff-up"]
-    left = [PYSOCAT, "-d", "-d", f"TCP4:{RIGHT_UNDERLAY}:5555,framed", f"TUN:{LEFT_TUNNEL}/24,iff-up"]
+    right, left = framed_tunnel([PYSOCAT, "-d", "-d"], 5555)
     with NamespacePair("psdemo") as pair:
         print("two namespaces joined by a veth pair: left 192.0.2.1, right 192.0.2.2")
         print(f"\n[right]$ {' '.join(right)} &")

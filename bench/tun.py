@@ -20,7 +20,9 @@ import subprocess
 import sys
 import time
 
-from _netns import LEFT_TUNNEL, RIGHT_TUNNEL, RIGHT_UNDERLAY, NamespacePair, missing_requirements
+from _netns import (
+    LEFT_TUNNEL, PUMP_OFF, RIGHT_TUNNEL, RIGHT_UNDERLAY, NamespacePair, framed_tunnel, missing_requirements,
+)
 from _util import programs, table
 
 SECONDS = int(os.environ.get("TUN_SECONDS", "5"))
@@ -44,15 +46,10 @@ def configurations(found: dict[str, str]) -> list[tuple[str, list[str] | None, l
         configs += [
             ("pysocat TUN/UDP", [pysocat, f"UDP4-LISTEN:{PORT}", right_tun],
              [pysocat, f"UDP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
-            ("pysocat framed TCP", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
-             [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]),
-            ("pysocat framed TCP, pump off", ["env", "PYSOCAT_PUMP=0", pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed",
-                                              right_tun],
-             ["env", "PYSOCAT_PUMP=0", pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]),
-            ("pysocat framed TCP+offload", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun + ",tun-offload"],
-             [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun + ",tun-offload"]),
-            ("pysocat framed TCP, offload one end", [pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
-             [pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun + ",tun-offload"]),
+            ("pysocat framed TCP", *framed_tunnel([pysocat], PORT)),
+            ("pysocat framed TCP, pump off", *framed_tunnel([*PUMP_OFF, pysocat], PORT)),
+            ("pysocat framed TCP+offload", *framed_tunnel([pysocat], PORT, ",tun-offload", ",tun-offload")),
+            ("pysocat framed TCP, offload one end", *framed_tunnel([pysocat], PORT, left=",tun-offload")),
         ]
         certificate = _certificate()
         if certificate:

@@ -20,7 +20,9 @@ import subprocess
 import sys
 import tempfile
 
-from _netns import LEFT_TUNNEL, RIGHT_TUNNEL, RIGHT_UNDERLAY, NamespacePair, missing_requirements
+from _netns import (
+    LEFT_TUNNEL, PUMP_OFF, RIGHT_TUNNEL, RIGHT_UNDERLAY, NamespacePair, framed_tunnel, missing_requirements,
+)
 from _util import programs, table
 
 PINGS = int(os.environ.get("TUN_LATENCY_PINGS", "100"))
@@ -51,32 +53,20 @@ def configurations(found: dict[str, str], c_relay: str | None) -> list[tuple[str
             ("socat TUN/TCP (pings only)", [socat, f"TCP4-LISTEN:{PORT},reuseaddr", right_tun],
              [socat, f"TCP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
         ]
-    if c_relay:
-        configs += [
-            ("minimal C TUN/UDP", [c_relay, "udp", RIGHT_TUNNEL, "listen", str(PORT)],
-             [c_relay, "udp", LEFT_TUNNEL, RIGHT_UNDERLAY, str(PORT)]),
-            ("minimal C framed TCP", [c_relay, "framed", RIGHT_TUNNEL, "listen", str(PORT)],
-             [c_relay, "framed", LEFT_TUNNEL, RIGHT_UNDERLAY, str(PORT)]),
-        ]
-    configs += [
-        ("minimal Python TUN/UDP", [*MINIMAL, "udp", RIGHT_TUNNEL, "listen", str(PORT)],
-         [*MINIMAL, "udp", LEFT_TUNNEL, RIGHT_UNDERLAY, str(PORT)]),
-        ("minimal Python framed TCP", [*MINIMAL, "framed", RIGHT_TUNNEL, "listen", str(PORT)],
-         [*MINIMAL, "framed", LEFT_TUNNEL, RIGHT_UNDERLAY, str(PORT)]),
-    ]
+    for label, relay in (("minimal C", [c_relay] if c_relay else None), ("minimal Python", MINIMAL)):
+        for name, transport in (("TUN/UDP", "udp"), ("framed TCP", "framed")) if relay else ():
+            configs.append((f"{label} {name}", [*relay, transport, RIGHT_TUNNEL, "listen", str(PORT)],
+                            [*relay, transport, LEFT_TUNNEL, RIGHT_UNDERLAY, str(PORT)]))
+    if pysocat:  # the same pysocat without the C packet pump: every packet through the Python engine
+        configs.append(("pysocat framed TCP, pump off", *framed_tunnel([*PUMP_OFF, pysocat], PORT)))
     # TUN_LATENCY_COMPARE=/path/to/another/pysocat adds its rows, measured in the same rounds:
     # the host's timing drifts by more than a code change gains, so an A/B needs interleaving
-    if pysocat:  # the same pysocat without the C packet pump: every packet through the Python engine
-        configs.append(("pysocat framed TCP, pump off",
-                        ["env", "PYSOCAT_PUMP=0", pysocat, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
-                        ["env", "PYSOCAT_PUMP=0", pysocat, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]))
     for label, program in (("pysocat", pysocat), ("compared pysocat", os.environ.get("TUN_LATENCY_COMPARE"))):
         if program:
             configs += [
                 (f"{label} TUN/UDP", [program, f"UDP4-LISTEN:{PORT}", right_tun],
                  [program, f"UDP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
-                (f"{label} framed TCP", [program, f"TCP4-LISTEN:{PORT},reuseaddr,framed", right_tun],
-                 [program, f"TCP4:{RIGHT_UNDERLAY}:{PORT},framed", left_tun]),
+                (f"{label} framed TCP", *framed_tunnel([program], PORT)),
             ]
     return configs
 

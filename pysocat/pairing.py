@@ -10,6 +10,9 @@ no address family.
 """
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
+
 from . import option_table as O
 from .endpoint import Endpoint
 from .log import LOG
@@ -85,21 +88,16 @@ def pair(endpoints: list[Endpoint], resolved: list[Resolved], bufsize: int | Non
     return result
 
 
-def _tcp_mss(endpoint: Endpoint) -> int | None:
-    """The TCP_MAXSEG of the stream below a framed address, None where it is no TCP socket
-    (auto-MTU fits a frame to whole segments: pysocat.net.mtu.tcp_frame_budget)."""
-    import socket
-
-    fd = endpoint.write_fd
-    if fd is None:
-        return None
+def _on_tcp_socket(fd: int, use: Callable[[socket.socket], object]) -> object:
+    """`use(sock)` on a socket object for `fd` when it is a TCP socket (None otherwise, or
+    when `use` fails with OSError); the descriptor stays the endpoint's."""
     try:
         probe = socket.socket(fileno=fd)
     except OSError:
         return None
     try:
         if probe.type == socket.SOCK_STREAM and probe.family in (socket.AF_INET, socket.AF_INET6):
-            return probe.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG) or None
+            return use(probe)
         return None
     except OSError:
         return None
@@ -107,24 +105,21 @@ def _tcp_mss(endpoint: Endpoint) -> int | None:
         probe.detach()
 
 
+def _tcp_mss(endpoint: Endpoint) -> int | None:
+    """The TCP_MAXSEG of the stream below a framed address, None where it is no TCP socket
+    (auto-MTU fits a frame to whole segments: pysocat.net.mtu.tcp_frame_budget)."""
+    if endpoint.write_fd is None:
+        return None
+    mss = _on_tcp_socket(endpoint.write_fd, lambda sock: sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
+    return mss if isinstance(mss, int) and mss > 0 else None
+
+
 def _no_delay(endpoint: Endpoint) -> None:
     """A frame is a whole packet: send it at once. Nagle's algorithm would hold a small
     frame (a ping) back until the previous one is acknowledged, adding a delayed-ACK wait
     to the tunnel's latency."""
-    import socket
-
     for fd in {endpoint.read_fd, endpoint.write_fd} - {None}:
-        try:
-            probe = socket.socket(fileno=fd)
-        except OSError:
-            continue
-        try:
-            if probe.type == socket.SOCK_STREAM and probe.family in (socket.AF_INET, socket.AF_INET6):
-                probe.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        finally:
-            probe.detach()
+        _on_tcp_socket(fd, lambda sock: sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1))  # type: ignore[arg-type]
 
 
 def _warn_boundaries(result: list[Endpoint], bufsize: int | None, direction: str) -> None:

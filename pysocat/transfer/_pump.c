@@ -324,24 +324,29 @@ static int send_packet(struct pump *pp, Py_ssize_t length)
     return 1;
 }
 
+/* After a read that failed: 1 to go on (nothing there yet), 0 when the pump stops. */
+static int read_failed(struct pump *pp, int reason, Py_ssize_t size)
+{
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return 1;
+    if (errno == EINTR) {
+        pp->reason = R_SIGNAL;
+        return 0;
+    }
+    pp->reason = reason;
+    pp->error = errno;
+    pp->size = size;
+    return 0;
+}
+
 /* What the packet side has, onto the stream. */
 static int pump_up(struct pump *pp)
 {
     int count;
     for (count = 0; count < PACKETS_PER_WAKEUP; count++) {
         ssize_t got = read(pp->packet_rfd, pp->packet_buffer, pp->packet_read_size);
-        if (got < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 1;
-            if (errno == EINTR) {
-                pp->reason = R_SIGNAL;
-                return 0;
-            }
-            pp->reason = R_PACKET_READ_ERROR;
-            pp->error = errno;
-            pp->size = pp->packet_read_size;
-            return 0;
-        }
+        if (got < 0)
+            return read_failed(pp, R_PACKET_READ_ERROR, pp->packet_read_size);
         if (got == 0) {
             pp->reason = R_PACKET_EOF;
             return 0;
@@ -364,18 +369,8 @@ static int pump_down(struct pump *pp)
     if (room > pp->stream_read_size)
         room = pp->stream_read_size;
     got = read(pp->stream_rfd, buffer + pp->leftover, room);
-    if (got < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return 1;
-        if (errno == EINTR) {
-            pp->reason = R_SIGNAL;
-            return 0;
-        }
-        pp->reason = R_STREAM_READ_ERROR;
-        pp->error = errno;
-        pp->size = room;
-        return 0;
-    }
+    if (got < 0)
+        return read_failed(pp, R_STREAM_READ_ERROR, room);
     if (got == 0) {
         pp->reason = R_HANDOVER;  /* EOF stays readable: the engine reads it again */
         return 0;

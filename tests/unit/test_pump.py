@@ -59,9 +59,26 @@ class Pair:
             except BaseException as err:  # reported by the test
                 self.failures.append(err)
 
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        return thread
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        return self.thread
+
+    def start_past_first_frame(self) -> None:
+        """Starts the relay and sends one frame through: the first frame goes through
+        Python (the HELLO check), so the pump takes over only after it."""
+        self.start()
+        self.stream_peer.sendall(self.frame(b"first"))
+        assert self.read_packets(1) == [b"first"]
+
+    def finish(self, timeout: float = 10) -> None:
+        """Ends the input on both sides; the relay must end, without an exception."""
+        for peer in (self.stream_peer, self.packet_peer):
+            try:
+                peer.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # ended already
+        self.thread.join(timeout)
+        assert not self.thread.is_alive() and not self.failures
 
     def frame(self, packet: bytes) -> bytes:
         return self.header.pack(len(packet)) + packet
@@ -124,9 +141,7 @@ def test_packets_and_frames_keep_boundaries_both_ways(pump_mode: bool, small_buf
     Every packet arrives whole and in order, the counts are exact, EOF passes both ways."""
     pair = Pair(small_buffers=small_buffers)
     up, down = _packets(400, 1), _packets(300, 2)
-    thread = pair.start()
-    pair.stream_peer.sendall(pair.frame(b"first"))  # the first frame goes through Python (HELLO check)
-    assert pair.read_packets(1) == [b"first"]
+    pair.start_past_first_frame()
 
     def feed() -> None:
         for packet in up:
@@ -145,8 +160,7 @@ def test_packets_and_frames_keep_boundaries_both_ways(pump_mode: bool, small_buf
         worker.start()
     stream = recv_until_eof(pair.stream_peer)
     reader.join(20)
-    thread.join(20)
-    assert not thread.is_alive() and not pair.failures
+    pair.finish(20)
     assert pair.unframe(stream) == up
     assert received == down
     stats = pair.relay.stats
@@ -161,16 +175,11 @@ def _bad_stream_run(pump_mode: bool, log: io.StringIO, tail: bytes,
                     max_length: int | None = None) -> tuple[list[bytes], list[str]]:
     """Sound frames, then `tail`; returns the packets delivered and the E lines logged."""
     pair = Pair(max_length=max_length)
-    thread = pair.start()
-    pair.stream_peer.sendall(pair.frame(b"first"))
-    assert pair.read_packets(1) == [b"first"]
+    pair.start_past_first_frame()
     good = [b"a" * 100, b"b" * 900, b"c" * 7]
     pair.stream_peer.sendall(b"".join(pair.frame(packet) for packet in good) + tail)
     delivered = pair.read_packets(len(good))
-    pair.stream_peer.shutdown(socket.SHUT_WR)
-    pair.packet_peer.shutdown(socket.SHUT_WR)
-    thread.join(10)
-    assert not thread.is_alive() and not pair.failures
+    pair.finish()
     pair.packet_peer.settimeout(1)
     assert pair.packet_peer.recv(131072) == b""  # nothing of the bad frame or behind it
     _check_pump_use(pair, pump_mode)
@@ -199,15 +208,10 @@ def test_a_bad_frame_is_reported_at_its_offset_and_never_delivered(
 def test_empty_frames_cross_where_allowed(pump_mode: bool) -> None:
     """allow_zero (a UDP peer): an empty frame is no error; the engine writes no empty packet."""
     pair = Pair(allow_zero=True)
-    thread = pair.start()
-    pair.stream_peer.sendall(pair.frame(b"first"))
-    assert pair.read_packets(1) == [b"first"]
+    pair.start_past_first_frame()
     pair.stream_peer.sendall(pair.frame(b"") + pair.frame(b"after") + pair.frame(b"") + pair.frame(b"end"))
     assert pair.read_packets(2) == [b"after", b"end"]
-    pair.stream_peer.shutdown(socket.SHUT_WR)
-    pair.packet_peer.shutdown(socket.SHUT_WR)
-    thread.join(10)
-    assert not thread.is_alive() and not pair.failures
+    pair.finish()
     _check_pump_use(pair, pump_mode)
     pair.close()
 
@@ -216,16 +220,12 @@ def test_empty_frames_cross_where_allowed(pump_mode: bool) -> None:
 def test_a_packet_no_frame_can_carry_is_an_error(pump_mode: bool, log: io.StringIO) -> None:
     """70000 bytes do not fit a 16-bit length: reported, the direction ends, nothing partial is sent."""
     pair = Pair()
-    thread = pair.start()
-    pair.stream_peer.sendall(pair.frame(b"first"))
-    assert pair.read_packets(1) == [b"first"]
+    pair.start_past_first_frame()
     pair.packet_peer.send(b"ok")
     pair.packet_peer.send(b"x" * 70000)
     pair.stream_peer.settimeout(10)
     assert recv_until_eof(pair.stream_peer) == pair.frame(b"ok")  # then EOF: the direction ended
-    pair.stream_peer.shutdown(socket.SHUT_WR)
-    thread.join(10)
-    assert not thread.is_alive() and not pair.failures
+    pair.finish()
     errors = _errors(log)
     assert len(errors) == 1 and "70000" in errors[0], errors
     _check_pump_use(pair, pump_mode)
@@ -278,12 +278,10 @@ def test_the_pump_stays_out_where_the_bytes_must_be_seen(monkeypatch: pytest.Mon
     monkeypatch.setattr(pump_module, "ENABLED", True)
     pair = Pair()
     pair.relay = Relay(pair.packet, pair.framed, RelaySettings(verbose=True))
-    thread = pair.start()
+    pair.start()
     pair.stream_peer.sendall(pair.frame(b"first") + pair.frame(b"second"))
     assert pair.read_packets(2) == [b"first", b"second"]
-    pair.stream_peer.shutdown(socket.SHUT_WR)
-    pair.packet_peer.shutdown(socket.SHUT_WR)
-    thread.join(10)
+    pair.finish()
     assert pair.relay.pump is None
     pair.close()
 
@@ -338,16 +336,13 @@ def test_offload_frames_reach_the_packet_side_checked_and_in_host_order(
     also when the packet side is full and the engine takes over; a bad header behind them
     is reported at its offset and nothing after it is delivered."""
     pair = _offload_pair(small_packet_side)
-    thread = pair.start()
+    pair.start()
     frames = [_tso4_frame(size) for size in (100, 3000, 60000, 60000, 60000, 7)]  # more than the packet side holds
     bad, _ = _tso4_frame(500, gso_size=0)  # gso_size 0 on a segmented packet
     stream = b"".join(pair.frame(wire) for wire, _ in frames)
     pair.stream_peer.sendall(stream + pair.frame(bad) + pair.frame(frames[0][0]))
     delivered = pair.read_packets(len(frames))
-    pair.stream_peer.shutdown(socket.SHUT_WR)
-    pair.packet_peer.shutdown(socket.SHUT_WR)
-    thread.join(10)
-    assert not thread.is_alive() and not pair.failures
+    pair.finish()
     pair.packet_peer.settimeout(1)
     assert pair.packet_peer.recv(131072) == b""
     assert delivered == [native for _, native in frames], log.getvalue()
@@ -364,9 +359,7 @@ def _run_stream(pump_on: bool, chunks: list[bytes], max_length: int) -> tuple[li
     LOG.stream, pump_module.ENABLED = stream, pump_on  # type: ignore[assignment]
     try:
         pair = Pair(max_length=max_length)
-        thread = pair.start()
-        pair.stream_peer.sendall(pair.frame(b"first"))
-        assert pair.read_packets(1) == [b"first"]
+        pair.start_past_first_frame()
         for chunk in chunks:
             pair.stream_peer.sendall(chunk)
         pair.stream_peer.shutdown(socket.SHUT_WR)
@@ -374,9 +367,7 @@ def _run_stream(pump_on: bool, chunks: list[bytes], max_length: int) -> tuple[li
         pair.packet_peer.settimeout(10)
         while packet := pair.packet_peer.recv(131072):
             packets.append(packet)
-        pair.packet_peer.shutdown(socket.SHUT_WR)
-        thread.join(10)
-        assert not thread.is_alive() and not pair.failures
+        pair.finish()
         pair.close()
     finally:
         LOG.stream, pump_module.ENABLED = saved_stream, saved_enabled
@@ -413,15 +404,13 @@ def test_inactivity_timeout_ends_a_pumped_relay(pump_mode: bool) -> None:
 
     pair = Pair()
     pair.relay = Relay(pair.packet, pair.framed, RelaySettings(inactivity_timeout=0.5))
-    thread = pair.start()
-    pair.stream_peer.sendall(pair.frame(b"first"))
-    assert pair.read_packets(1) == [b"first"]
+    pair.start_past_first_frame()
     pair.packet_peer.send(b"up")
     pair.stream_peer.settimeout(5)
     assert pair.stream_peer.recv(100) == pair.frame(b"up")
     started = time.monotonic()
-    thread.join(5)
-    assert not thread.is_alive() and not pair.failures
+    pair.thread.join(5)  # no EOF: the timeout alone ends it
+    assert not pair.thread.is_alive() and not pair.failures
     assert 0.3 < time.monotonic() - started < 2.5
     _check_pump_use(pair, pump_mode)
     pair.close()
