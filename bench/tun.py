@@ -26,6 +26,8 @@ from _netns import (
 from _util import programs, table
 
 SECONDS = int(os.environ.get("TUN_SECONDS", "5"))
+# TUN_MTUS=65531,65000: framed TCP again with each interface-mtu, against auto-MTU's choice
+MTUS = [int(mtu) for mtu in os.environ.get("TUN_MTUS", "").split(",") if mtu.strip()]
 PORT = 5555
 PINGS = 20
 
@@ -48,6 +50,8 @@ def configurations(found: dict[str, str]) -> list[tuple[str, list[str] | None, l
              [pysocat, f"UDP4:{RIGHT_UNDERLAY}:{PORT}", left_tun]),
             ("pysocat framed TCP", *framed_tunnel([pysocat], PORT)),
             ("pysocat framed TCP, pump off", *framed_tunnel([*PUMP_OFF, pysocat], PORT)),
+            *((f"pysocat framed TCP, interface-mtu={mtu}",
+               *framed_tunnel([pysocat], PORT, f",interface-mtu={mtu}", f",interface-mtu={mtu}")) for mtu in MTUS),
             ("pysocat framed TCP+offload", *framed_tunnel([pysocat], PORT, ",tun-offload", ",tun-offload")),
             ("pysocat framed TCP, offload one end", *framed_tunnel([pysocat], PORT, left=",tun-offload")),
         ]

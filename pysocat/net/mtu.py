@@ -47,8 +47,9 @@ def tcp_frame_budget(mss: int) -> int:
     train of whole segments. Why: each frame is one write, pushed at once (TCP_NODELAY);
     a frame just over it goes out as a full train and a tail of a few bytes, each with
     its own trip through both kernels. Measured between two namespaces (MSS 1448, the
-    C packet pump): TUN MTU 65531 (a 65537-byte frame) 9.5 Gbit/s; 65154 (65160 bytes,
-    45 x 1448) 12.4; 65000 11.5; 32000 7.7."""
+    C packet pump; `TUN_MTUS=65531,65000,32000 bench/tun.py`, 2026-12-01): TUN MTU 65531
+    (a 65537-byte frame) 6.9 Gbit/s; auto-MTU's 65154 (65160 bytes, 45 x 1448) 10.4;
+    65000 11.5; 32000 7.5."""
     return mss * (TCP_GSO_BUDGET // mss) if 0 < mss <= TCP_GSO_BUDGET else mss
 
 
