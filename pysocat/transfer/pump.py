@@ -3,9 +3,9 @@ packets out) run in C, where pysocat/transfer/_pump.c compiled.
 
 Why: a ping through a framed TUN tunnel wakes the relays four times, 50 ms apart, and each
 wake-up of the interpreter costs far more than its system calls. bench/tun_latency.py
-measures it against socat TUN/UDP's ping: the smallest C framed relay 1.0-1.16x, the
-smallest CPython one 1.5-1.6x, pysocat without the pump 2.4-2.9x (2026-12-01). No change
-to the Python path reached the issue's 1.2x; with the pump pysocat pings at 0.9-1.2x. The pump moves packets with the GIL released and returns at
+measures it against socat TUN/UDP's ping (runs of 2026-12-01): the smallest C framed
+relay 1.16x, the smallest CPython one 1.5-1.6x, pysocat without the pump 2.4-2.9x. No
+change to the Python path reached the issue's 1.2x; with the pump pysocat pings at 0.9-1.2x. The pump moves packets with the GIL released and returns at
 anything else: EOF, an error, a full stream, a bad or empty frame, a signal, the timeout.
 The engine's Python path then goes on from exactly there, so it stays the one reference
 for behaviour: errors, EOF and byte offsets read the same either way (the tests run
